@@ -1,0 +1,32 @@
+// Loss and gradients of one minibatch by automatic differentiation through every time step —
+// the way d2l (and the notes) compute them. Taught in 07-implementation; the fast hand-derived
+// BPTT in bptt.ts must agree with it to 1e-5.
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from './batches';
+import { crossEntropy, timeMajorLabels } from './loss';
+import { oneHotTimeMajor, paramList, rnn, type RNNParams } from './model';
+
+/** What one training step hands back: the mean loss, one gradient per parameter (PARAM_NAMES order), the final state. */
+export interface StepResult {
+  loss: number;
+  grads: tf.Tensor[]; // caller disposes
+  state: tf.Tensor2D; // [B, H], caller disposes
+}
+
+export function autogradStep(params: RNNParams, batch: Batch, state: tf.Tensor2D): StepResult {
+  const { batchSize: B, numSteps: T } = batch;
+  const vars = paramList(params);
+  let finalState: tf.Tensor2D | null = null;
+  const { value, grads } = tf.tidy(() => {
+    const X = tf.tensor2d(batch.X, [B, T], 'int32');
+    const labels = tf.tensor1d(timeMajorLabels(batch.Y, B, T), 'int32'); // [T*B]
+    return tf.variableGrads(() => {
+      const out = rnn(oneHotTimeMajor(X, params.W_xh.shape[0]), state, params);
+      finalState = tf.keep(out.state);
+      return crossEntropy(out.logits, labels);
+    }, vars);
+  });
+  const loss = value.dataSync()[0];
+  value.dispose();
+  return { loss, grads: vars.map((v) => grads[v.name]), state: finalState! };
+}
