@@ -17,15 +17,22 @@ export function autogradStep(params: RNNParams, batch: Batch, state: tf.Tensor2D
   const { batchSize: B, numSteps: T } = batch;
   const vars = paramList(params);
   let finalState: tf.Tensor2D | null = null;
-  const { value, grads } = tf.tidy(() => {
-    const X = tf.tensor2d(batch.X, [B, T], 'int32');
-    const labels = tf.tensor1d(timeMajorLabels(batch.Y, B, T), 'int32'); // [T*B]
-    return tf.variableGrads(() => {
-      const out = rnn(oneHotTimeMajor(X, params.W_xh.shape[0]), state, params);
-      finalState = tf.keep(out.state);
-      return crossEntropy(out.logits, labels);
-    }, vars);
-  });
+  let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+  try {
+    result = tf.tidy(() => {
+      const X = tf.tensor2d(batch.X, [B, T], 'int32');
+      const labels = tf.tensor1d(timeMajorLabels(batch.Y, B, T), 'int32'); // [T*B]
+      return tf.variableGrads(() => {
+        const out = rnn(oneHotTimeMajor(X, params.W_xh.shape[0]), state, params);
+        finalState = tf.keep(out.state);
+        return crossEntropy(out.logits, labels);
+      }, vars);
+    });
+  } catch (err) {
+    (finalState as tf.Tensor2D | null)?.dispose(); // kept past the tidy, so it would leak
+    throw err;
+  }
+  const { value, grads } = result;
   const loss = value.dataSync()[0];
   value.dispose();
   return { loss, grads: vars.map((v) => grads[v.name]), state: finalState! };

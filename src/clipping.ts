@@ -2,6 +2,7 @@
 // BPTT multiplies T Jacobians together, so one unlucky minibatch can produce a gradient large
 // enough to undo an epoch of training; clipping bounds the step without changing its direction.
 import * as tf from '@tensorflow/tfjs';
+import type { ClipMode } from './config';
 
 /** Global L2 norm over all gradients: sqrt(Σ_p Σ g_p²). */
 export function globalNorm(grads: tf.Tensor[]): number {
@@ -35,4 +36,16 @@ export function clipPerTensor(grads: tf.Tensor[], theta: number): tf.Tensor[] {
       return n > theta ? tf.mul(g, theta / n) : g.clone();
     }),
   );
+}
+
+/**
+ * Clips by the chosen mode with threshold θ (θ = 0: no clipping). The reported norm is always the
+ * global norm before clipping; `clipped` says whether anything changed.
+ */
+export function clipGradients(grads: tf.Tensor[], theta: number, mode: ClipMode = 'global'): { grads: tf.Tensor[]; norm: number; clipped: boolean } {
+  if (mode === 'global' || theta === 0) return gradClipping(grads, theta);
+  const norm = globalNorm(grads);
+  const out = mode === 'value' ? clipByValue(grads, theta) : clipPerTensor(grads, theta);
+  const clipped = mode === 'value' ? grads.some((g) => tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]) > theta) : grads.some((g) => tf.tidy(() => tf.norm(g).dataSync()[0]) > theta);
+  return { grads: out, norm, clipped };
 }

@@ -3,6 +3,7 @@
 
 export type Partition = 'sequential' | 'random';
 export type TrainPath = 'fast' | 'autograd';
+export type ClipMode = 'global' | 'value' | 'per-tensor';
 
 export interface RNNConfig {
   numHiddens: number; // H: size of the hidden state h_t
@@ -12,6 +13,7 @@ export interface RNNConfig {
   numEpochs: number;
   lr: number; // SGD step size; d2l uses 1 with the mean loss
   theta: number; // gradient-clipping threshold on the global L2 norm; 0 = no clipping
+  clipMode: ClipMode; // 'global' (d2l), 'value' (min-char-rnn's ±θ per entry) or 'per-tensor' norms
   partition: Partition; // how minibatches are cut from the corpus (05-state-initialization)
   resetState: boolean; // fresh zero state per minibatch; false carries it over (sequential only)
   path: TrainPath; // 'fast' = hand-derived BPTT, 'autograd' = tf.variableGrads through every step
@@ -30,6 +32,7 @@ export const DEFAULTS: Readonly<RNNConfig> = Object.freeze({
   numEpochs: 500,
   lr: 1,
   theta: 1,
+  clipMode: 'global',
   partition: 'sequential',
   resetState: false,
   path: 'fast',
@@ -56,7 +59,7 @@ export class ConfigError extends Error {
  * random partitioning has no continuity to carry a state across, sequential does.
  */
 export function makeConfig(overrides: Partial<RNNConfig> = {}): RNNConfig {
-  const unknown = Object.keys(overrides).filter((k) => !(k in DEFAULTS));
+  const unknown = Object.keys(overrides).filter((k) => !Object.hasOwn(DEFAULTS, k)); // not `in`: it would accept "constructor"
   if (unknown.length) {
     throw new ConfigError(`unknown config key ${unknown.map((k) => `'${k}'`).join(', ')}; known keys: ${Object.keys(DEFAULTS).join(', ')}`);
   }
@@ -95,8 +98,25 @@ function validate(c: RNNConfig): void {
   if (!Number.isFinite(c.theta) || c.theta < 0) throw new ConfigError(`theta (the clipping threshold) must be ≥ 0 (got ${c.theta}); use --clip 1, or --clip 0 to turn clipping off`);
   if (c.partition !== 'sequential' && c.partition !== 'random') throw new ConfigError(`partition must be 'sequential' or 'random' (got '${c.partition}')`);
   if (c.path !== 'fast' && c.path !== 'autograd') throw new ConfigError(`path must be 'fast' or 'autograd' (got '${c.path}')`);
+  if (!['global', 'value', 'per-tensor'].includes(c.clipMode)) throw new ConfigError(`clipMode must be 'global', 'value' or 'per-tensor' (got '${c.clipMode}')`);
   if (c.partition === 'random' && !c.resetState) {
     throw new ConfigError('random partitioning needs resetState: neighbouring minibatches are unrelated, so a carried state would be meaningless');
   }
+  if (typeof c.resetState !== 'boolean') throw new ConfigError(`resetState must be true or false (got ${JSON.stringify(c.resetState)})`);
   if (typeof c.prefix !== 'string') throw new ConfigError('prefix must be a string, e.g. --prefix "time traveller"');
+}
+
+/**
+ * The configuration a lesson runs with: `full` on top of DEFAULTS, or — when the notebook tests
+ * execute it with RNN_WORKBOOK_PRESET=test — `quick` on top of that, so every cell still runs
+ * but in seconds. The HTML lessons are built with `full`.
+ */
+export function lessonConfig(full: Partial<RNNConfig> = {}, quick: Partial<RNNConfig> = {}): RNNConfig {
+  const testing = process.env.RNN_WORKBOOK_PRESET === 'test';
+  return makeConfig({ ...full, ...(testing ? quick : {}) });
+}
+
+/** True when the notebook tests run the lessons with their quick settings. */
+export function isQuickRun(): boolean {
+  return process.env.RNN_WORKBOOK_PRESET === 'test';
 }

@@ -32,7 +32,7 @@ export function sha1(data: Uint8Array): string {
  * The download is written to a temporary file and renamed into place only once its sha1 matches,
  * so no partial or corrupt file is ever left where the next run would trust it.
  */
-export async function downloadTimeMachine(dataDir = defaultDataDir(), url = TIME_MACHINE_URL): Promise<string> {
+export async function downloadTimeMachine(dataDir = defaultDataDir(), url = TIME_MACHINE_URL, timeoutMs = 60_000): Promise<string> {
   const file = path.join(dataDir, TIME_MACHINE_FILE);
   if (fs.existsSync(file)) {
     const digest = sha1(fs.readFileSync(file));
@@ -43,7 +43,7 @@ export async function downloadTimeMachine(dataDir = defaultDataDir(), url = TIME
   }
   let body: Uint8Array;
   try {
-    const res = await fetch(url);
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) }); // a silent server must not hang the run
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     body = new Uint8Array(await res.arrayBuffer());
   } catch (err) {

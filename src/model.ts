@@ -38,7 +38,7 @@ export function getParams(vocabSize: number, numHiddens: number, rng: Rng): RNNP
 /** One time step: the new hidden state from one input column and the previous state. */
 export function rnnStep(p: RNNParams, x: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
   // x [B, V], h [B, H] → [B, H]
-  return tf.tidy(() => tf.tanh(tf.add(tf.add(tf.matMul(x, p.W_xh), tf.matMul(h, p.W_hh)), p.b_h)));
+  return tf.tidy(() => tf.tanh(tf.add(tf.add(tf.matMul(x, p.W_xh), tf.matMul(h, p.W_hh)), p.b_h)) as tf.Tensor2D);
 }
 
 /**
