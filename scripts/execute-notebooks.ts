@@ -1,0 +1,193 @@
+// Runs notebooks headless on the tslab kernel and writes executed copies to .cache/ (notebooks/
+// stays committed without outputs). A notebook fails on any cell error and on anything written
+// to stderr. RNN_WORKBOOK_PRESET is passed to the kernel so notebooks can pick a small config.
+//
+//   node --import tsx scripts/execute-notebooks.ts [--preset test] [--timeout 3600] [--out DIR] [--no-build] [file.ipynb ...]
+//   Output: .cache/executed/ (no preset; what the lesson pages are built from) or .cache/executed-<preset>/.
+import { spawn } from 'child_process';
+import { mkdirSync, readFileSync, readdirSync } from 'fs';
+import { basename, delimiter, dirname, join, resolve } from 'path';
+import { EMBED_CLASS, FIGURE_CLASS, PLOTLY_MIME } from '../src/plot';
+import { KERNEL_NAME, ROOT, buildLibrary, jupyterPython, linkPackage, writeKernelSpec } from './notebook-env';
+
+export interface Problem {
+  cell: number | null; // index in the notebook's cells; null when the run itself failed
+  kind: string; // 'error' | 'stderr' | 'CellTimeoutError' | 'DeadKernelError' | ...
+  message: string;
+  source?: string; // first lines of the cell
+}
+
+export interface NotebookRun {
+  notebook: string;
+  output: string; // the executed copy
+  ok: boolean;
+  seconds: number;
+  cells: number; // non-empty code cells
+  executed: number;
+  figures: number; // outputs drawn by src/plot.ts
+  problems: Problem[];
+}
+
+/** The parts of an .ipynb file the checks read. */
+export interface NotebookJson {
+  metadata: { kernelspec?: { name?: string } };
+  cells: { cell_type: string; execution_count?: number | null; outputs?: { output_type: string; data?: Record<string, unknown> }[] }[];
+}
+
+const text = (v: unknown): string => (Array.isArray(v) ? v.join('') : typeof v === 'string' ? v : '');
+
+/**
+ * Every figure must carry the whole bundle (JupyterLab and VS Code read the plotly JSON, classic
+ * Notebook and exported HTML the text/html), and plotly.js must be embedded exactly once, before
+ * the first figure, or the figures in classic Notebook and exported HTML stay blank.
+ */
+export function figureProblems(nb: NotebookJson): { figures: number; problems: Problem[] } {
+  const problems: Problem[] = [];
+  let figures = 0;
+  let embeds = 0;
+  nb.cells.forEach((cell, i) => {
+    for (const out of cell.outputs ?? []) {
+      const data = out.data ?? {};
+      const html = text(data['text/html']);
+      if (html.includes(`class="${EMBED_CLASS}"`)) {
+        embeds++;
+        continue;
+      }
+      if (!(PLOTLY_MIME in data) && !html.includes(`class="${FIGURE_CLASS}"`)) continue;
+      figures++;
+      const missing = [PLOTLY_MIME, 'text/html', 'text/plain'].filter((m) => !(m in data));
+      if (missing.length) problems.push({ cell: i, kind: 'figure', message: `figure output lacks ${missing.join(', ')}` });
+      if (!embeds) problems.push({ cell: i, kind: 'figure', message: 'figure shown before plotly.js was embedded; call rw.plotSetup() first' });
+    }
+  });
+  if (embeds > 1) problems.push({ cell: null, kind: 'figure', message: `plotly.js embedded ${embeds} times; call rw.plotSetup() once` });
+  return { figures, problems };
+}
+
+export interface RunOptions {
+  preset?: string; // → RNN_WORKBOOK_PRESET in the kernel
+  timeoutSec?: number; // per cell; lessons train for minutes
+  outDir?: string;
+}
+
+export const NOTEBOOKS_DIR = join(ROOT, 'notebooks');
+
+/** notebooks/*.ipynb in lesson order. */
+export function listNotebooks(dir = NOTEBOOKS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export function defaultOutDir(preset?: string): string {
+  return join(ROOT, '.cache', preset ? `executed-${preset}` : 'executed');
+}
+
+export interface Prepared {
+  python: string;
+  jupyterPath: string;
+}
+
+/**
+ * Links the package, builds dist/ (so notebooks never run a stale build) and writes a private
+ * kernel spec under .cache/jupyter, first on JUPYTER_PATH, so runs don't depend on what
+ * `npm run setup` installed for the user (or on another checkout's spec).
+ */
+export function prepare(opts: { build?: boolean } = {}): Prepared {
+  linkPackage();
+  if (opts.build ?? true) buildLibrary();
+  const jupyterPath = join(ROOT, '.cache', 'jupyter');
+  writeKernelSpec(join(jupyterPath, 'kernels'));
+  const python = jupyterPython();
+  if (!python) throw new Error('no Python with nbclient found; run npm run setup (or set JUPYTER_PYTHON)');
+  return { python, jupyterPath };
+}
+
+export function executeNotebook(file: string, prepared: Prepared, opts: RunOptions = {}): Promise<NotebookRun> {
+  const notebook = resolve(file);
+  const outDir = opts.outDir ?? defaultOutDir(opts.preset);
+  mkdirSync(outDir, { recursive: true });
+  const output = join(outDir, basename(notebook));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    JUPYTER_PATH: [prepared.jupyterPath, process.env.JUPYTER_PATH].filter(Boolean).join(delimiter),
+  };
+  delete env.NODE_TEST_CONTEXT; // set by node --test; the kernel is not a test process
+  if (opts.preset) env.RNN_WORKBOOK_PRESET = opts.preset;
+  else delete env.RNN_WORKBOOK_PRESET; // the options decide, so outDir and the kernel agree
+  const args = [join(__dirname, 'run_notebook.py'), notebook, output, '--kernel', KERNEL_NAME];
+  args.push('--timeout', String(opts.timeoutSec ?? 3600), '--cwd', dirname(notebook));
+
+  return new Promise((done, fail) => {
+    const child = spawn(prepared.python, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      const last = stdout.trim().split('\n').pop() ?? '';
+      let summary: Omit<NotebookRun, 'notebook' | 'output' | 'ok' | 'figures'>;
+      try {
+        summary = JSON.parse(last) as typeof summary;
+      } catch {
+        return fail(new Error(`run_notebook.py exited ${code} without a summary:\n${stdout}\n${stderr}`.trim()));
+      }
+      const problems = [...summary.problems];
+      if (!problems.length && summary.executed < summary.cells) {
+        problems.push({ cell: null, kind: 'incomplete', message: `${summary.executed} of ${summary.cells} cells ran` });
+      }
+      const figures = figureProblems(JSON.parse(readFileSync(output, 'utf8')) as NotebookJson);
+      problems.push(...figures.problems);
+      done({ ...summary, problems, figures: figures.figures, notebook, output, ok: problems.length === 0 });
+    });
+  });
+}
+
+/** One line per notebook, then what went wrong. */
+export function report(r: NotebookRun): string {
+  const head = `${r.ok ? 'ok  ' : 'FAIL'} ${basename(r.notebook).padEnd(36)} ${r.seconds.toFixed(1).padStart(7)}s  ${r.executed}/${r.cells} cells, ${r.figures} figures`;
+  const details = r.problems.map((p) => {
+    const where = p.cell === null ? '' : ` in cell ${p.cell}`;
+    const source = p.source ? `\n      | ${p.source.split('\n').join('\n      | ')}` : '';
+    return `    ${p.kind}${where}: ${p.message.split('\n').join('\n      ')}${source}`;
+  });
+  return [head, ...details].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const opts: RunOptions = { preset: process.env.RNN_WORKBOOK_PRESET || undefined };
+  let build = true;
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a === '--preset') opts.preset = argv[++i];
+    else if (a === '--timeout') opts.timeoutSec = Number(argv[++i]);
+    else if (a === '--out') opts.outDir = resolve(argv[++i] ?? '');
+    else if (a === '--no-build') build = false;
+    else if (a.startsWith('--')) throw new Error(`unknown option ${a}; see the header of scripts/execute-notebooks.ts`);
+    else files.push(a);
+  }
+  if (opts.timeoutSec !== undefined && !(opts.timeoutSec > 0)) throw new Error('--timeout takes seconds per cell, e.g. --timeout 600');
+  const prepared = prepare({ build });
+  const notebooks = files.length ? files : listNotebooks();
+  console.log(`executing ${notebooks.length} notebook(s) → ${opts.outDir ?? defaultOutDir(opts.preset)}${opts.preset ? ` (preset ${opts.preset})` : ''}`);
+  let failed = 0;
+  for (const nb of notebooks) {
+    const r = await executeNotebook(nb, prepared, opts);
+    console.log(report(r));
+    if (!r.ok) failed++;
+  }
+  return failed ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: Error) => {
+      console.error(e.message);
+      process.exitCode = 1;
+    },
+  );
+}

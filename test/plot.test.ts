@@ -1,0 +1,267 @@
+// Plot helpers: the display bundle, the HTML that must render offline with or without require.js,
+// and what goes to the kernel (through a stand-in for tslab's display writer).
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import {
+  LiveChart,
+  PLOTLY_MIME,
+  barChart,
+  figureBundle,
+  heatmap,
+  lineChart,
+  plot,
+  plotSetup,
+  plotlyEmbedBundle,
+  scriptJson,
+  type Figure,
+} from '../src/plot';
+
+const EVIL = '</script><script>window.PWNED = 1</script><!--';
+
+/** The figure JSON inside the text/html, parsed back. */
+function figureFromHtml(html: string): unknown {
+  const m = /var fig = (.*), tries = 0;/.exec(html);
+  assert.ok(m?.[1], 'text/html carries the figure as `var fig = {...}`');
+  return JSON.parse(m[1]);
+}
+
+/** Script bodies of an HTML fragment (what an HTML parser would hand to the JS engine). */
+function scripts(html: string): string[] {
+  return [...html.matchAll(/<script[^>]*>([\s\S]*?)<\/script>/gi)].map((m) => m[1] ?? '');
+}
+
+describe('figure builders', () => {
+  it('draws one line per named series with x = 1, 2, 3 ... by default', () => {
+    const fig = lineChart({ train: [30, 12, 8], valid: new Float32Array([28, 13, 9]) }, { title: 'Perplexity', logY: true });
+    assert.deepEqual(
+      fig.data.map((t) => [t.name, t.x, t.y]),
+      [
+        ['train', [1, 2, 3], [30, 12, 8]],
+        ['valid', [1, 2, 3], [28, 13, 9]],
+      ],
+    );
+    assert.equal(fig.layout.yaxis?.type, 'log');
+    assert.deepEqual(fig.layout.title, { text: 'Perplexity' });
+    assert.ok(Array.isArray(JSON.parse(JSON.stringify(fig)).data[1].y), 'typed arrays become JSON arrays');
+  });
+
+  it('takes explicit x values and rejects a series whose x and y lengths differ', () => {
+    assert.deepEqual(lineChart([{ name: 'loss', x: [10, 20], y: [2, 1] }]).data[0]?.x, [10, 20]);
+    assert.throws(() => lineChart([{ name: 'loss', x: [1, 2, 3], y: [2, 1] }]), /series 'loss' has 3 x values but 2 y values/);
+  });
+
+  it('keeps bar labels as categories and rejects labels that do not match the values', () => {
+    const fig = barChart([' ', 'a', '1'], [5, 3, 1]);
+    assert.equal(fig.layout.xaxis?.type, 'category');
+    assert.deepEqual(fig.data[0]?.x, [' ', 'a', '1']);
+    assert.throws(() => barChart(['a'], [1, 2]), /1 labels but 2 values/);
+  });
+
+  it('puts row 0 of a heatmap at the top, as the matrix prints', () => {
+    const fig = heatmap([new Float32Array([1, 2]), [3, 4]], { x: ['a', 'b'], y: ['r0', 'r1'] });
+    assert.deepEqual(fig.data[0]?.z, [
+      [1, 2],
+      [3, 4],
+    ]);
+    assert.equal(fig.layout.yaxis?.autorange, 'reversed');
+    assert.equal(fig.layout.yaxis?.type, 'category');
+  });
+});
+
+describe('figureBundle', () => {
+  const fig: Figure = lineChart({ [EVIL]: [3, 2, 1] }, { title: 'Loss' });
+  const bundle = figureBundle(fig, { divId: 'fig-1' });
+
+  it('carries the plotly JSON, HTML and plain text', () => {
+    assert.deepEqual(Object.keys(bundle).sort(), [PLOTLY_MIME, 'text/html', 'text/plain'].sort());
+    assert.deepEqual(bundle[PLOTLY_MIME].data, fig.data);
+    assert.equal(bundle[PLOTLY_MIME].config?.displaylogo, false);
+    assert.match(bundle['text/plain'], /^Figure 'Loss': scatter '.*' \(3 points, last 1\)$/);
+  });
+
+  it('embeds the same figure in the HTML, drawn into its own div', () => {
+    assert.deepEqual(figureFromHtml(bundle['text/html']), bundle[PLOTLY_MIME]);
+    assert.match(bundle['text/html'], /<div id="fig-1" class="rnn-workbook-plot" style="width:100%;height:360px;">/);
+  });
+
+  it('cannot be broken out of by a trace name: the script holds no "<" at all', () => {
+    const bodies = scripts(bundle['text/html']);
+    assert.equal(bodies.length, 1);
+    assert.ok(!bodies[0]?.includes('<'), 'no < inside the script, so no </script> and no <!--');
+    assert.ok(!bundle['text/html'].includes('PWNED = 1</script>'));
+  });
+
+  it('gives every display its own div id, and refuses ids that are not plain names', () => {
+    assert.notEqual(/id="([^"]+)"/.exec(figureBundle(fig)['text/html'])?.[1], /id="([^"]+)"/.exec(figureBundle(fig)['text/html'])?.[1]);
+    assert.throws(() => figureBundle(fig, { divId: '"><script>' }), /must be letters, digits/);
+  });
+
+  it('escapes <, >, & and JS line separators in JSON without changing the value', () => {
+    const value = { s: `${EVIL} & \u2028\u2029 >` };
+    const json = scriptJson(value);
+    assert.ok(!/[<>&\u2028\u2029]/.test(json));
+    assert.deepEqual(JSON.parse(json), value);
+  });
+});
+
+describe('plotlyEmbedBundle', () => {
+  const embed = plotlyEmbedBundle();
+
+  it('embeds the installed plotly.js, with nothing that could close its script early', () => {
+    const bodies = scripts(embed['text/html']);
+    assert.equal(bodies.length, 2, 'PlotlyConfig, then plotly.js');
+    assert.ok((bodies[1]?.length ?? 0) > 1_000_000, 'the whole library, not a link to a CDN');
+    assert.ok(!/https?:\/\/cdn/i.test(embed['text/html'].slice(0, 2000)));
+    assert.match(embed['text/plain'], /plotly\.js\S* \d+\.\d+\.\d+ embedded/);
+    assert.match(bodies[1] ?? '', /^if \(!window\.Plotly\) \(function \(define, module, exports\) \{/);
+  });
+
+  it('escapes </script and <!-- inside the library source', () => {
+    const html = plotlyEmbedBundle({ version: 'fake 1.0.0', code: 'var s = "</script><!--";' })['text/html'];
+    assert.match(html, /var s = "<\\\/script><\\!--";/);
+  });
+});
+
+/** A stand-in for tslab's dist/jupyter.js, found by plot.ts the way it finds the real one. */
+function fakeKernel(): { sent: { data: Record<string, unknown>; displayId?: string; update: boolean }[]; remove: () => void } {
+  const file = join(tmpdir(), 'fake-kernel', 'node_modules', 'tslab', 'dist', 'jupyter.js');
+  const sent: { data: Record<string, unknown>; displayId?: string; update: boolean }[] = [];
+  const exports = {
+    lastWriteDisplayData: (msg: { data: Record<string, unknown>; transient: { display_id?: string } }, update: boolean) =>
+      sent.push({ data: msg.data, displayId: msg.transient.display_id, update }),
+  };
+  require.cache[file] = { id: file, filename: file, loaded: true, exports } as unknown as NodeJS.Module;
+  return { sent, remove: () => delete require.cache[file] };
+}
+
+describe('displaying', () => {
+  it('is a no-op outside a kernel', () => {
+    assert.equal(plot(lineChart({ a: [1] })), undefined);
+    assert.equal(plotSetup(), undefined);
+    const chart = new LiveChart({ title: 'ppl' });
+    chart.append({ train: 9 });
+    chart.append({ train: 5 });
+    assert.deepEqual(chart.figure.data[0]?.y, [9, 5]);
+  });
+
+  it('in a kernel: embeds plotly.js once as its own output, then sends each figure as one bundle', () => {
+    const kernel = fakeKernel();
+    try {
+      plot(lineChart({ a: [1, 2] }));
+      plot(barChart(['x'], [1]));
+      assert.equal(kernel.sent.length, 3);
+      assert.deepEqual(Object.keys(kernel.sent[0]?.data ?? {}).sort(), ['text/html', 'text/plain']);
+      assert.match(String(kernel.sent[0]?.data['text/html']), /rnn-workbook-plotlyjs/);
+      for (const s of kernel.sent.slice(1)) {
+        assert.deepEqual(Object.keys(s.data).sort(), [PLOTLY_MIME, 'text/html', 'text/plain'].sort());
+        assert.equal(s.update, false);
+      }
+    } finally {
+      kernel.remove();
+    }
+  });
+
+  it('in a kernel: a LiveChart shows once, then updates the same display in place', () => {
+    const kernel = fakeKernel();
+    try {
+      const chart = new LiveChart({ title: 'Perplexity' });
+      chart.append({ train: 20 }, 1);
+      chart.append({ train: 10, valid: 12 }, 2);
+      assert.deepEqual(
+        kernel.sent.map((s) => s.update),
+        [false, true, true],
+      );
+      const ids = new Set(kernel.sent.map((s) => s.displayId));
+      assert.equal(ids.size, 1);
+      assert.match([...ids][0] ?? '', /^rw-live-/);
+      const last = kernel.sent[2]?.data[PLOTLY_MIME] as Figure;
+      assert.deepEqual(
+        last.data.map((t) => [t.name, t.x, t.y]),
+        [
+          ['train', [1, 2], [20, 10]],
+          ['valid', [2], [12]],
+        ],
+      );
+    } finally {
+      kernel.remove();
+    }
+  });
+});
+
+// The HTML alone, opened from file:// in Chromium: once plain, once with require.js on the page
+// (Debian's libjs-requirejs when installed, else a minimal AMD loader), which makes UMD builds
+// register with define() instead of setting window.Plotly.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const REQUIRE_JS = '/usr/share/javascript/requirejs/require.js';
+const AMD_SHIM = `<script>window.define = function () { window.amdDefines = (window.amdDefines || 0) + 1; };
+window.define.amd = {}; window.require = window.requirejs = function () {};</script>`;
+
+describe('the text/html in a browser', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-plot-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const page = (name: string, head: string, outputs: string[]): string => {
+    const file = join(dir, `${name}.html`);
+    writeFileSync(file, `<!doctype html><html><head>${head}</head><body>${outputs.map((o) => `<div>${o}</div>`).join('\n')}</body></html>`);
+    return `file://${file}`;
+  };
+
+  async function render(url: string): Promise<{ drawn: number; divs: number; legend: string[]; plotly: string; pwned: unknown; network: string[] }> {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    try {
+      const tab = await browser.newPage();
+      const network: string[] = [];
+      tab.on('request', (r) => (/^(file|data):/.test(r.url()) ? undefined : network.push(r.url())));
+      await tab.goto(url);
+      await tab.waitForFunction(() => document.querySelectorAll('.rnn-workbook-plot .main-svg').length > 0, null, { timeout: 20_000 }).catch(() => undefined);
+      const seen = await tab.evaluate(() => ({
+        divs: document.querySelectorAll('.rnn-workbook-plot').length,
+        drawn: document.querySelectorAll('.rnn-workbook-plot.js-plotly-plot .main-svg').length,
+        legend: Array.from(document.querySelectorAll('.legendtext'), (e) => e.textContent ?? ''),
+        plotly: String((window as unknown as { Plotly?: { version?: string } }).Plotly?.version),
+        pwned: (window as unknown as { PWNED?: unknown }).PWNED,
+      }));
+      return { ...seen, network };
+    } finally {
+      await browser.close();
+    }
+  }
+
+  const outputs = () => [plotlyEmbedBundle()['text/html'], figureBundle(lineChart({ train: [3, 2, 1], [EVIL]: [4, 3, 2] }))['text/html']];
+  const heads: [string, string][] = [
+    ['without require.js', ''],
+    ['with require.js', existsSync(REQUIRE_JS) ? `<script src="file://${REQUIRE_JS}"></script>` : AMD_SHIM],
+  ];
+
+  for (const [label, head] of heads) {
+    it(`draws the chart offline ${label}, showing a hostile trace name as text`, async () => {
+      const seen = await render(page(label.replace(/\W/g, '-'), head, outputs()));
+      assert.equal(seen.divs, 1);
+      assert.ok(seen.drawn >= 1, `plotly drew into the div (${JSON.stringify(seen)})`);
+      assert.match(seen.plotly, /^\d+\.\d+\.\d+$/);
+      assert.deepEqual(seen.legend, ['train', EVIL]);
+      assert.equal(seen.pwned, undefined);
+      assert.deepEqual(seen.network, []);
+    });
+  }
+
+  it('sets window.Plotly even for a UMD build that would register with define() under require.js', async () => {
+    const umd = `(function (root, factory) {
+      if (typeof define === 'function' && define.amd) define([], factory);
+      else if (typeof module === 'object' && module.exports) module.exports = factory();
+      else root.Plotly = factory();
+    })(this, function () { return { version: '0.0.1', newPlot: function (el) {
+      el.classList.add('js-plotly-plot'); el.innerHTML = '<svg class="main-svg"></svg>'; } }; });`;
+    const embed = plotlyEmbedBundle({ version: 'fake-umd 0.0.1', code: umd })['text/html'];
+    const seen = await render(page('umd', heads[1]?.[1] ?? '', [embed, figureBundle(lineChart({ a: [1] }))['text/html']]));
+    assert.equal(seen.plotly, '0.0.1');
+    assert.equal(seen.drawn, 1);
+  });
+});
