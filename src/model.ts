@@ -24,14 +24,14 @@ export function getParams(vocabSize: number, numHiddens: number, rng: Rng): RNNP
   const normal = (rows: number, cols: number) => {
     const data = new Float32Array(rows * cols);
     for (let i = 0; i < data.length; i++) data[i] = rng.normal() * 0.01;
-    return tf.variable(tf.tensor2d(data, [rows, cols]));
+    return tf.tidy(() => tf.variable(tf.tensor2d(data, [rows, cols]))); // tidy frees the initial tensor
   };
   return {
     W_xh: normal(vocabSize, numHiddens),
     W_hh: normal(numHiddens, numHiddens),
-    b_h: tf.variable(tf.zeros([numHiddens])),
+    b_h: tf.tidy(() => tf.variable(tf.zeros([numHiddens]))),
     W_hq: normal(numHiddens, vocabSize),
-    b_q: tf.variable(tf.zeros([vocabSize])),
+    b_q: tf.tidy(() => tf.variable(tf.zeros([vocabSize]))),
   };
 }
 

@@ -5,7 +5,7 @@ import { preprocessLine } from './corpus';
 import type { RNNModelScratch } from './model';
 import { rnnStep } from './model';
 import { Rng } from './random';
-import type { Vocab } from './vocab';
+import { Vocab } from './vocab';
 
 export class PredictError extends Error {
   override name = 'PredictError';
@@ -62,7 +62,7 @@ export function predictSteps(
     const o = logits.dataSync() as Float32Array;
     logits.dispose();
     const probs = softmax(o, 1);
-    token = temperature === 0 ? argmax(o) : rng.categorical(softmax(o, temperature));
+    token = temperature === 0 ? argmax(o) : rng.categorical(withoutUnk(softmax(o, temperature)));
     steps.push({ probs, chosen: token });
     outputs.push(token);
   }
@@ -78,6 +78,12 @@ export function predict(prefix: string, numPreds: number, model: RNNModelScratch
 function swap(old: tf.Tensor2D, next: tf.Tensor2D): tf.Tensor2D {
   old.dispose();
   return next;
+}
+
+/** `<unk>` stands for characters the vocab dropped; sampling it would print the placeholder itself. */
+function withoutUnk(probs: Float32Array): Float32Array {
+  probs[Vocab.UNK] = 0;
+  return probs;
 }
 
 function argmax(xs: ArrayLike<number>): number {

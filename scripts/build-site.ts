@@ -1,0 +1,301 @@
+// Builds the offline course site: lessons/index.html plus one page per notebook.
+//
+//   npx tsx scripts/build-site.ts [--notebooks notebooks] [--executed .cache/executed] [--out lessons]
+//
+// Page order and download links come from the source notebooks; cells and outputs from their
+// executed copies (same file names). nbconvert renders the cells with scripts/site/nbconvert/lesson;
+// this script typesets the maths with KaTeX, wraps each lesson in a page with navigation, and copies
+// plotly.js and KaTeX from node_modules into <out>/assets, so no page needs the network.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { EMBED_CLASS, PLOTLY_MIME } from '../src/plot';
+import { lessonContent, LessonContent } from './site/lesson';
+import { indexPage, lessonPage, SiteInfo } from './site/page';
+
+export interface BuildOptions {
+  notebooksDir: string; // source notebooks: the lessons, in file-name order (see lessonNames)
+  executedDir: string; // executed copies with the same names
+  outDir: string;
+  title?: string;
+  description?: string;
+  jupyter?: string; // command that runs nbconvert; default $JUPYTER or 'jupyter'
+  log?: (line: string) => void;
+}
+
+export interface BuiltLesson extends Omit<LessonContent, 'bodyHtml'> {
+  name: string; // '03-language-models'
+  page: string; // relative to outDir
+  notebook: string; // relative to outDir
+  brokenLinks: string[]; // relative links in the notebook that lead nowhere on the site (e.g. ../src/*.ts)
+}
+
+export interface BuiltSite {
+  outDir: string;
+  lessons: BuiltLesson[];
+  files: string[]; // every file written, relative to outDir
+}
+
+const ROOT = path.resolve(__dirname, '..');
+const SITE_DIR = path.join(__dirname, 'site');
+const MANIFEST = '.build-site-manifest.json';
+
+export function buildSite(options: BuildOptions): BuiltSite {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const outDir = path.resolve(options.outDir);
+  const names = lessonNames(options.notebooksDir);
+  if (names.length === 0) throw new Error(`No lesson notebooks in ${options.notebooksDir}: pass --notebooks <dir with the lesson .ipynb files>.`);
+  const problems = executedProblems(options.notebooksDir, options.executedDir);
+  if (problems.length) {
+    throw new Error(`${problems.join('\n')}\nRun \`npm run lessons\` (executes the notebooks, then builds the site), or pass --executed <dir>.`);
+  }
+
+  const fragments = renderCells(names, options.executedDir, options.jupyter ?? process.env.JUPYTER ?? 'jupyter');
+  const lessons = names.map((name) => {
+    const content = lessonContent(fragments.get(name)!, name, names);
+    for (const e of content.mathErrors) log(`warning: ${name}: KaTeX cannot typeset ${JSON.stringify(e.tex)}: ${e.message}`);
+    return { name, page: `${name}.html`, notebook: `notebooks/${name}.ipynb`, brokenLinks: [] as string[], ...content };
+  });
+
+  const site: SiteInfo = { title: options.title ?? 'Lessons', description: options.description ?? '' };
+  const files = new Map<string, string | Buffer>();
+  lessons.forEach((lesson, i) => files.set(lesson.page, lessonPage(site, lessons, i)));
+  files.set('index.html', indexPage(site, lessons));
+  for (const name of names) files.set(`notebooks/${name}.ipynb`, fs.readFileSync(path.join(options.notebooksDir, `${name}.ipynb`)));
+  for (const [to, from] of assets(lessons.some((l) => l.figures > 0))) files.set(to, fs.readFileSync(from));
+
+  // Images beside the notebooks come along; other relative links must land on a page of the site.
+  for (const lesson of lessons) {
+    for (const ref of [...lesson.localImages, ...lesson.localLinks]) {
+      const rel = path.posix.normalize(safeDecode(ref.replace(/[?#].*$/, '')));
+      const source = path.join(options.notebooksDir, rel);
+      if (!rel || files.has(rel)) continue;
+      const inside = rel.split('/')[0] !== '..';
+      if (lesson.localImages.includes(ref) && inside && fs.existsSync(source) && fs.statSync(source).isFile()) {
+        files.set(rel, fs.readFileSync(source));
+        continue;
+      }
+      lesson.brokenLinks.push(ref);
+      log(`warning: ${lesson.name}: links to ${ref}, which is not part of the site`);
+    }
+  }
+
+  writeFiles(outDir, files);
+  return {
+    outDir,
+    lessons: lessons.map(({ bodyHtml: _, ...lesson }) => lesson),
+    files: [...files.keys()],
+  };
+}
+
+function safeDecode(uri: string): string {
+  try {
+    return decodeURI(uri);
+  } catch {
+    return uri;
+  }
+}
+
+/**
+ * The lessons in `notebooksDir`, by name without '.ipynb', in file-name order. Notebooks named
+ * 00-* (the infrastructure smoke test) or _* are run by the tests but are not lessons.
+ */
+export function lessonNames(notebooksDir: string): string[] {
+  if (!fs.existsSync(notebooksDir)) return [];
+  return fs
+    .readdirSync(notebooksDir)
+    .filter((f) => f.endsWith('.ipynb') && !/^(00-|_)/.test(f))
+    .sort()
+    .map((f) => f.slice(0, -'.ipynb'.length));
+}
+
+/**
+ * Why the executed copies cannot be published, one sentence each (empty when they can): a copy
+ * is missing, or its cells no longer match the source (the page would show old text or code).
+ */
+export function executedProblems(notebooksDir: string, executedDir: string): string[] {
+  const problems: string[] = [];
+  for (const name of lessonNames(notebooksDir)) {
+    const executed = path.join(executedDir, `${name}.ipynb`);
+    if (!fs.existsSync(executed)) {
+      problems.push(`No executed copy of ${name}.ipynb in ${executedDir}.`);
+      continue;
+    }
+    const cells = (file: string) => readNotebook(file).cells.map((c) => `${c.cell_type}\n${text(c.source)}`);
+    const [src, run] = [cells(path.join(notebooksDir, `${name}.ipynb`)), cells(executed)];
+    const differs = src.findIndex((c, i) => c !== run[i]);
+    if (differs >= 0 || src.length !== run.length) {
+      const cell = (differs >= 0 ? differs : Math.min(src.length, run.length)) + 1;
+      problems.push(`${executed} is out of date: cell ${cell} differs from ${path.join(notebooksDir, name)}.ipynb.`);
+    }
+  }
+  return problems;
+}
+
+interface Output {
+  output_type: string;
+  name?: string; // stream: 'stdout' | 'stderr'
+  text?: string | string[];
+  data?: Record<string, unknown>;
+}
+
+interface Cell {
+  cell_type: string;
+  source: string | string[];
+  outputs?: Output[];
+}
+
+interface Notebook {
+  cells: Cell[];
+  metadata: Record<string, unknown>;
+}
+
+function readNotebook(file: string): Notebook {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Notebook;
+}
+
+const text = (source: unknown) => (Array.isArray(source) ? source.join('') : String(source ?? ''));
+
+/**
+ * What the page needs of an executed notebook. src/plot.ts sends plotly.js itself as an output
+ * (for classic Notebook), and each figure with a text/html twin that draws with it; the site loads
+ * plotly.js once from assets/ and draws from the plotly JSON, so both go. Consecutive prints to
+ * the same stream become one block, with carriage-return progress lines reduced to their last state,
+ * as Jupyter shows them.
+ */
+function forThePage(nb: Notebook): Notebook {
+  const cells = nb.cells.map((cell) => {
+    if (!cell.outputs) return cell;
+    const outputs: Output[] = [];
+    for (const o of cell.outputs) {
+      if (text(o.data?.['text/html']).includes(`class="${EMBED_CLASS}"`)) continue;
+      const last = outputs[outputs.length - 1];
+      if (o.output_type === 'stream' && last?.output_type === 'stream' && last.name === o.name) {
+        outputs[outputs.length - 1] = { ...last, text: text(last.text) + text(o.text) };
+      } else if (o.data && PLOTLY_MIME in o.data) {
+        const { 'text/html': _twin, ...data } = o.data;
+        outputs.push({ ...o, data });
+      } else {
+        outputs.push(o);
+      }
+    }
+    return { ...cell, outputs: outputs.map((o) => (o.output_type === 'stream' ? { ...o, text: overwriteCarriageReturns(text(o.text)) } : o)) };
+  });
+  return { ...nb, cells };
+}
+
+function overwriteCarriageReturns(s: string): string {
+  return s
+    .replace(/\r+\n/g, '\n')
+    .split('\n')
+    .map((line) => line.slice(line.lastIndexOf('\r') + 1))
+    .join('\n');
+}
+
+/** One nbconvert run for all notebooks (Python starts once); returns name → HTML fragment. */
+function renderCells(names: string[], executedDir: string, jupyter: string): Map<string, string> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'build-site-'));
+  try {
+    const inputs = names.map((name) => {
+      const file = path.join(tmp, `${name}.ipynb`);
+      fs.writeFileSync(file, JSON.stringify(forThePage(readNotebook(path.join(executedDir, `${name}.ipynb`)))));
+      return file;
+    });
+    const args = [
+      'nbconvert', '--to', 'html', '--template', 'lesson', '--no-prompt',
+      `--TemplateExporter.extra_template_basedirs=${path.join(SITE_DIR, 'nbconvert')}`,
+      '--output-dir', path.join(tmp, 'html'), ...inputs,
+    ];
+    try {
+      execFileSync(jupyter, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { stderr?: string };
+      if (e.code === 'ENOENT') {
+        throw new Error(`Cannot run '${jupyter}': the site is rendered with nbconvert. Install it (Debian: apt-get install jupyter-nbconvert) or set JUPYTER=/path/to/jupyter.`);
+      }
+      throw new Error(`nbconvert failed:\n${e.stderr ?? e.message}`);
+    }
+    return new Map(names.map((name) => [name, fs.readFileSync(path.join(tmp, 'html', `${name}.html`), 'utf8')]));
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** [path under outDir, source file]: our stylesheet and script, KaTeX's CSS and fonts, plotly.js once. */
+function assets(withPlotly: boolean): [string, string][] {
+  const katexDist = path.join(path.dirname(require.resolve('katex/package.json')), 'dist');
+  const list: [string, string][] = [
+    ['assets/site.css', path.join(SITE_DIR, 'site.css')],
+    ['assets/lesson.js', path.join(SITE_DIR, 'lesson.js')],
+    ['assets/katex/katex.min.css', path.join(katexDist, 'katex.min.css')],
+    ...fs.readdirSync(path.join(katexDist, 'fonts')).map((f): [string, string] => [`assets/katex/fonts/${f}`, path.join(katexDist, 'fonts', f)]),
+  ];
+  if (withPlotly) list.push(['assets/plotly.js', plotlyBundle()]);
+  return list;
+}
+
+/** The same preference as src/plot.ts: the smaller bundles when installed (ours are cartesian charts). */
+function plotlyBundle(): string {
+  for (const id of ['plotly.js-cartesian-dist-min', 'plotly.js-dist-min', 'plotly.js-dist']) {
+    try {
+      return require.resolve(id);
+    } catch {
+      // try the next distribution
+    }
+  }
+  throw new Error('plotly.js not found in node_modules: run `npm install` (plotly.js-dist is a dependency).');
+}
+
+/**
+ * Writes `files` under outDir and removes what the previous build wrote but this one did not
+ * (a renamed lesson), as listed in the manifest. Files the build never wrote, like
+ * lessons/README.md, are left alone.
+ */
+function writeFiles(outDir: string, files: Map<string, string | Buffer>): void {
+  const manifest = path.join(outDir, MANIFEST);
+  const previous: string[] = fs.existsSync(manifest) ? JSON.parse(fs.readFileSync(manifest, 'utf8')) : [];
+  for (const stale of previous.filter((f) => !files.has(f) && !f.split(/[\\/]/).includes('..'))) {
+    fs.rmSync(path.join(outDir, stale), { force: true });
+  }
+  for (const [rel, content] of files) {
+    const file = path.join(outDir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content);
+  }
+  fs.writeFileSync(manifest, JSON.stringify([...files.keys()], null, 1) + '\n');
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      notebooks: { type: 'string', default: path.join(ROOT, 'notebooks') },
+      executed: { type: 'string', default: path.join(ROOT, '.cache', 'executed') },
+      out: { type: 'string', default: path.join(ROOT, 'lessons') },
+      title: { type: 'string' },
+    },
+  });
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const site = buildSite({
+    notebooksDir: values.notebooks!,
+    executedDir: values.executed!,
+    outDir: values.out!,
+    title: values.title ?? pkg.name,
+    description: pkg.description,
+  });
+  const figures = site.lessons.reduce((n, l) => n + l.figures, 0);
+  const rel = path.relative(process.cwd(), site.outDir);
+  const out = rel && !rel.startsWith('..') ? rel : site.outDir;
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
+  console.log(`Built ${n(site.lessons.length, 'lesson')} (${n(figures, 'figure')}) into ${out}; open ${path.join(out, 'index.html')} in a browser.`);
+}
+
+if (require.main === module) {
+  try {
+    main();
+  } catch (err) {
+    console.error(`build-site: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}

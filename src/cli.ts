@@ -1,0 +1,412 @@
+// `npm start -- [flags]`: trains d2l's recipe on The Time Machine and prints predictions; --save
+// keeps checkpoints (periodically, at the end, on Ctrl-C) and --resume continues one exactly.
+// Bad input exits with code 2 and one line saying what is wrong; nothing is written.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { initBackend } from './backend';
+import { loadDataTimeMachine, type SeqDataLoader } from './batches';
+import {
+  assertSameVocab,
+  checkpointOf,
+  CheckpointError,
+  isCheckpointFile,
+  loadCheckpoint,
+  modelFromCheckpoint,
+  nonFiniteParam,
+  progressFromCheckpoint,
+  saveCheckpoint,
+  type Checkpoint,
+} from './checkpoint';
+import { ConfigError, makeConfig, type RNNConfig } from './config';
+import { CorpusError } from './corpus';
+import { RNNModelScratch } from './model';
+import { predict, preparePrefix, PredictError } from './predict';
+import {
+  DivergenceError,
+  startProgress,
+  train,
+  type EpochMetrics,
+  type StepMetrics,
+  type TrainCallbacks,
+  type TrainProgress,
+  type TrainResult,
+} from './train';
+
+const HELP = `Train a character-level RNN from scratch (d2l's recipe) and generate text.
+
+Usage: npm start -- [flags]
+
+  --epochs N            epochs to train (in all, counting resumed ones) (500)
+  --hidden N            hidden units H                           (512)
+  --batch-size N        sequences per minibatch B                (32)
+  --num-steps N         time steps per sequence T                (35)
+  --lr X                SGD learning rate                        (1)
+  --clip X              clip gradients to global norm X; 0 = off (1)
+  --partition P         sequential | random                      (sequential)
+  --path P              fast (hand-derived BPTT) | autograd      (fast)
+  --max-tokens N        characters of the corpus used; 0 = all   (10000)
+  --corpus FILE         train on this text file instead of The Time Machine
+  --seed N              seed for init, batching and sampling     (0)
+  --prefix TEXT         prefix for samples; repeat for several   ("time traveller", "traveller")
+  --num-preds N         characters generated per prediction      (50)
+  --save FILE           keep checkpoints in FILE: every --save-every epochs, at the end, on Ctrl-C
+  --save-every N        epochs between checkpoints; 0 = only at the end and on Ctrl-C (10)
+  --resume FILE         continue the run saved in FILE (its model, vocab, RNG state and history);
+                        its settings apply unless given as flags, e.g. --epochs 1000 --lr 0.5
+  --json                last stdout line is one JSON object with the results
+  --help                this text
+
+Ctrl-C stops at the end of the current minibatch and, with --save, writes the last completed
+epoch to FILE; a second Ctrl-C quits at once (FILE keeps its last good checkpoint).
+Generate from a checkpoint: npm run generate -- --checkpoint FILE --prefix "time traveller"
+
+Exit codes: 0 done, 2 bad input (one line on stderr says what to fix; nothing is written),
+            3 training diverged (the last good checkpoint is kept), 130 interrupted by Ctrl-C
+
+Environment: RNN_WORKBOOK_DATA  folder holding timemachine.txt (downloaded there if missing)
+             RNN_BACKEND        force tensorflow | wasm | cpu`;
+
+/** A command line that cannot run: exit code 2, one line. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface CliOptions {
+  config: RNNConfig; // the flags over DEFAULTS
+  overrides: Partial<RNNConfig>; // only the settings given as flags: they win over a resumed checkpoint's
+  prefixes: string[];
+  corpusFile?: string;
+  save?: string;
+  saveEvery: number;
+  resume?: string;
+  json: boolean;
+  help: boolean;
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A numeric flag's value, or a UsageError naming the flag. */
+export function num(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!NUMBER.test(raw.trim())) throw new UsageError(`--${flag} needs a number (got '${raw}'); see --help`);
+  return Number(raw);
+}
+
+function choice<T extends string>(flag: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
+  if (raw === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(raw)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got '${raw}')`);
+  return raw as T;
+}
+
+/** node's parseArgs, strict, with its errors turned into one UsageError line. */
+export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  // parseArgs reads `--lr -1` as a flag missing its value; glue negative numbers on, so the range check names them.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') && !argv[i].includes('=') ? argv[i].slice(2) : '';
+    if (options[name]?.type === 'string' && /^-(\d|\.\d)/.test(argv[i + 1] ?? '')) args.push(`${argv[i]}=${argv[++i]}`);
+    else args.push(argv[i]);
+  }
+  try {
+    return parseArgs({ args, strict: true, allowPositionals: false, options }).values;
+  } catch (err) {
+    const line = (err as Error).message.split('\n')[0].replace(/\.$/, '');
+    const noValue = /^Option '(--[\w-]+)[^']*' argument (missing|is ambiguous)/.exec(line); // e.g. `--lr --save f`
+    throw new UsageError(noValue ? `${noValue[1]} needs a value; see --help` : `${line}; see --help`);
+  }
+}
+
+/** A file-path flag's value: absent, or not blank. */
+export function filePath(flag: string, raw: string | undefined): string | undefined {
+  if (raw !== undefined && raw.trim() === '') throw new UsageError(`--${flag} needs a file path`);
+  return raw;
+}
+
+/** Parses and validates argv (without node and the script) into options; throws UsageError/ConfigError. */
+export function parseCli(argv: string[]): CliOptions {
+  const values = parseFlags(argv, {
+    epochs: { type: 'string' },
+    hidden: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'num-steps': { type: 'string' },
+    lr: { type: 'string' },
+    clip: { type: 'string' },
+    partition: { type: 'string' },
+    path: { type: 'string' },
+    'max-tokens': { type: 'string' },
+    corpus: { type: 'string' },
+    seed: { type: 'string' },
+    prefix: { type: 'string', multiple: true },
+    'num-preds': { type: 'string' },
+    save: { type: 'string' },
+    'save-every': { type: 'string' },
+    resume: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  const prefixes = values.prefix ?? ['time traveller', 'traveller'];
+  for (const p of prefixes) if (p.trim() === '') throw new UsageError('--prefix is empty; give some text, e.g. --prefix "time traveller"');
+  const given: Partial<RNNConfig> = {
+    numEpochs: num('epochs', values.epochs),
+    numHiddens: num('hidden', values.hidden),
+    batchSize: num('batch-size', values['batch-size']),
+    numSteps: num('num-steps', values['num-steps']),
+    lr: num('lr', values.lr),
+    theta: num('clip', values.clip),
+    partition: choice('partition', values.partition, ['sequential', 'random'] as const),
+    path: choice('path', values.path, ['fast', 'autograd'] as const),
+    maxTokens: num('max-tokens', values['max-tokens']),
+    seed: num('seed', values.seed),
+    numPreds: num('num-preds', values['num-preds']),
+    prefix: values.prefix?.[0],
+  };
+  const overrides = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<RNNConfig>;
+  const config = makeConfig({ ...overrides, prefix: prefixes[0] });
+  const save = filePath('save', values.save);
+  const saveEvery = num('save-every', values['save-every']) ?? 10;
+  if (!Number.isInteger(saveEvery) || saveEvery < 0) {
+    throw new UsageError(`--save-every must be a whole number ≥ 0 (got ${values['save-every']}); e.g. --save-every 10, or 0 to save only at the end`);
+  }
+  if (values['save-every'] !== undefined && save === undefined) throw new UsageError('--save-every needs --save FILE to say where the checkpoints go');
+  return {
+    config,
+    overrides,
+    prefixes,
+    corpusFile: filePath('corpus', values.corpus),
+    save,
+    saveEvery,
+    resume: filePath('resume', values.resume),
+    json: values.json ?? false,
+    help: values.help ?? false,
+  };
+}
+
+/** A resumed run's config: the checkpoint's, with the flags given on top. The model's shape cannot change. */
+export function resumeConfig(ckpt: Checkpoint, overrides: Partial<RNNConfig>, file: string): RNNConfig {
+  const H = ckpt.config.numHiddens;
+  if (overrides.numHiddens !== undefined && overrides.numHiddens !== H) {
+    throw new UsageError(`--hidden ${overrides.numHiddens} conflicts with checkpoint '${file}', whose model has ${H} hidden units; drop --hidden to resume it, or drop --resume to start afresh`);
+  }
+  const base: Partial<RNNConfig> = { ...ckpt.config };
+  if (overrides.partition !== undefined) delete base.resetState; // let it follow the new partition
+  const cfg = makeConfig({ ...base, ...overrides });
+  if (cfg.numEpochs < ckpt.epoch) {
+    throw new UsageError(`--epochs ${cfg.numEpochs} is fewer than the ${ckpt.epoch} epochs checkpoint '${file}' has completed; pass --epochs ${ckpt.epoch} or more`);
+  }
+  return cfg;
+}
+
+/** Refuses a --save target that cannot be written or that holds something other than a checkpoint. */
+function checkSaveTarget(file: string): void {
+  const stat = statOrNull(file);
+  if (stat?.isDirectory()) throw new UsageError(`--save '${file}' is a directory; give a file name, e.g. --save ${path.join(file, 'rnn.ckpt')}`);
+  if (stat && !isCheckpointFile(file)) throw new UsageError(`--save '${file}' exists and is not a checkpoint; refusing to overwrite it, choose another file name`);
+  const dir = path.dirname(path.resolve(file));
+  if (!statOrNull(dir)?.isDirectory()) throw new UsageError(`--save '${file}': the folder '${dir}' does not exist; create it first`);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new UsageError(`--save '${file}': the folder '${dir}' is not writable; choose another place`);
+  }
+}
+
+function statOrNull(file: string): fs.Stats | null {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Holds the run as it was at the last completed epoch (the only point a run can resume from
+ * exactly) and writes it to --save when due. An epoch's snapshot is ~4 bytes per parameter.
+ */
+class CheckpointKeeper {
+  private latest: Checkpoint | null = null;
+
+  constructor(
+    readonly file: string,
+    readonly every: number,
+    public savedEpoch: number | null, // the epoch `file` holds from this run (or the resume point)
+  ) {}
+
+  snapshot(ckpt: Checkpoint): void {
+    this.latest = ckpt;
+  }
+
+  /** At the end of an epoch: keep it, and write it every `every` epochs. */
+  epochDone(ckpt: Checkpoint): void {
+    this.latest = ckpt;
+    if (this.every > 0 && ckpt.epoch % this.every === 0) this.save();
+  }
+
+  /** Writes the latest snapshot unless `file` already holds it. */
+  save(): void {
+    if (!this.latest || this.latest.epoch === this.savedEpoch) return;
+    saveCheckpoint(this.file, this.latest);
+    this.savedEpoch = this.latest.epoch;
+    process.stderr.write(`checkpoint: saved epoch ${this.latest.epoch} to ${this.file}\n`);
+  }
+
+  /** One line on what `file` holds now. */
+  describe(): string {
+    if (this.savedEpoch === null) return `nothing was saved to ${this.file}: no checkpoint was due yet (see --save-every)`;
+    return `${this.file} holds epoch ${this.savedEpoch}; continue with --resume ${this.file}`;
+  }
+}
+
+/**
+ * First Ctrl-C: ask the training loop to stop at the next minibatch. A later one: quit at once.
+ * One key press can arrive twice, from the terminal and forwarded by npm (or tsx), so repeats
+ * within SAME_PRESS_MS of the first count as the same press.
+ */
+export const SAME_PRESS_MS = 500;
+export function catchCtrlC(whatHappens: string, clock = () => performance.now()): { requested: () => boolean; release: () => void } {
+  let first: number | null = null;
+  const onSigint = () => {
+    if (first === null) {
+      first = clock();
+      process.stderr.write(`\ninterrupted: stopping at the end of this minibatch${whatHappens}; Ctrl-C again quits at once\n`);
+    } else if (clock() - first > SAME_PRESS_MS) {
+      process.stderr.write('\ninterrupted again: quitting now\n');
+      process.exit(130); // checkpoint writes are synchronous, so none is cut in half: FILE keeps its last one
+    }
+  };
+  process.on('SIGINT', onSigint);
+  return { requested: () => first !== null, release: () => process.off('SIGINT', onSigint) };
+}
+
+function progressBar(cfg: RNNConfig): ((m: EpochMetrics) => void) | undefined {
+  if (!process.stderr.isTTY || process.env.CI) return undefined;
+  return (m) => {
+    const width = 30;
+    const done = Math.round((m.epoch / cfg.numEpochs) * width);
+    const bar = '#'.repeat(done) + '.'.repeat(width - done);
+    process.stderr.write(`\r[${bar}] epoch ${m.epoch}/${cfg.numEpochs}  perplexity ${m.perplexity.toFixed(2)}  ${Math.round(m.tokensPerSec)} tokens/s `);
+    if (m.epoch === cfg.numEpochs) process.stderr.write('\n');
+  };
+}
+
+/** Epochs to the terminal; with --save, a snapshot of every epoch boundary (refusing non-finite parameters). */
+function callbacks(
+  model: RNNModelScratch,
+  data: SeqDataLoader,
+  cfg: RNNConfig,
+  progress: TrainProgress,
+  keeper: CheckpointKeeper | null,
+  shouldStop: () => boolean,
+): TrainCallbacks {
+  const bar = progressBar(cfg);
+  let lastStep: StepMetrics | null = null;
+  return {
+    onStep: (m) => (lastStep = m),
+    onEpoch: (m) => {
+      bar?.(m);
+      if (m.sample !== undefined) {
+        const line = `epoch ${m.epoch}: perplexity ${m.perplexity.toFixed(2)}, ${m.sample}`;
+        if (bar) process.stderr.write(`\r${line}\n`);
+        else console.log(line);
+      }
+      if (!keeper) return;
+      const ckpt = checkpointOf(model, data.vocab, cfg, progress);
+      if (nonFiniteParam(ckpt.params)) {
+        // The epoch's last SGD step overflowed: its loss and gradient were finite, the parameters are not.
+        const s = lastStep!;
+        throw new DivergenceError(m.epoch, s.step, s.loss, s.gradNorm, s.gradNorm);
+      }
+      keeper.epochDone(ckpt);
+    },
+    shouldStop,
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const opts = parseCli(argv);
+  if (opts.help) {
+    console.log(HELP);
+    return 0;
+  }
+  // Everything the run needs is checked before the first write.
+  const resumed = opts.resume === undefined ? null : loadCheckpoint(opts.resume);
+  const cfg = resumed ? resumeConfig(resumed, opts.overrides, opts.resume!) : opts.config;
+  if (opts.save !== undefined) checkSaveTarget(opts.save);
+  const data: SeqDataLoader = await loadDataTimeMachine({ ...cfg, corpusFile: opts.corpusFile });
+  if (resumed) assertSameVocab(resumed, data.vocab, opts.resume!);
+  for (const p of opts.prefixes) preparePrefix(p, data.vocab); // refuse a bad prefix before training
+  if (resumed && resumed.epoch === cfg.numEpochs) process.stderr.write(`${opts.resume} has completed its ${cfg.numEpochs} epochs; pass --epochs N to train on\n`);
+
+  const backend = await initBackend();
+  const model = resumed ? modelFromCheckpoint(resumed) : new RNNModelScratch(data.vocab.size, cfg.numHiddens, { seed: cfg.seed });
+  const progress = resumed ? progressFromCheckpoint(resumed) : startProgress(cfg);
+  const sameFile = opts.save !== undefined && opts.resume !== undefined && path.resolve(opts.save) === path.resolve(opts.resume);
+  const keeper = opts.save === undefined ? null : new CheckpointKeeper(opts.save, opts.saveEvery, sameFile ? resumed!.epoch : null);
+  const ctrlC = catchCtrlC(keeper ? `, then saving the last completed epoch to ${keeper.file}` : ' (nothing is saved without --save FILE)');
+  try {
+    keeper?.snapshot(checkpointOf(model, data.vocab, cfg, progress)); // where a Ctrl-C in the first epoch goes back to
+    let result: TrainResult;
+    try {
+      result = await train(model, data, cfg, callbacks(model, data, cfg, progress, keeper, ctrlC.requested), progress);
+    } catch (err) {
+      if (!(err instanceof DivergenceError)) throw err;
+      process.stderr.write(`error: ${err.message}\n`);
+      if (keeper) process.stderr.write(`${keeper.describe()}\n`);
+      return 3;
+    }
+    if (result.stopped === 'interrupted') {
+      keeper?.save();
+      process.stderr.write(`stopped after epoch ${progress.epoch} of ${cfg.numEpochs}; ${keeper ? keeper.describe() : 'nothing was saved (use --save FILE to keep the work)'}\n`);
+      return 130;
+    }
+    keeper?.save();
+
+    console.log(`perplexity ${result.perplexity.toFixed(1)}, ${result.tokensPerSec.toFixed(1)} tokens/sec on ${backend}`);
+    const samples: Record<string, string> = {};
+    for (const p of opts.prefixes) {
+      samples[p] = predict(p, cfg.numPreds, model, data.vocab);
+      console.log(samples[p]);
+    }
+    if (opts.json) {
+      console.log(
+        JSON.stringify({
+          perplexity: result.perplexity,
+          tokensPerSec: result.tokensPerSec,
+          epochs: result.epochs,
+          backend,
+          samples,
+          config: cfg,
+          perplexities: result.history.map((m) => m.perplexity),
+        }),
+      );
+    }
+    return 0;
+  } finally {
+    ctrlC.release();
+    model.dispose();
+  }
+}
+
+/** Errors a learner can act on become one line and exit code 2 (3 for divergence); anything else is a bug and keeps its stack. */
+export function exitCodeFor(err: unknown): { code: number; line: string } | null {
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof CorpusError || err instanceof PredictError || err instanceof CheckpointError) {
+    return { code: 2, line: `error: ${err.message}` };
+  }
+  if (err instanceof DivergenceError) return { code: 3, line: `error: ${err.message}` };
+  return null;
+}
+
+/** Runs a CLI entry point as the process: its exit code, or exitCodeFor's line for a known error. */
+export function runAsMain(entry: (argv: string[]) => Promise<number>): void {
+  entry(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      // Print here: an uncaught error would go to the wasm module's handler, which dumps its source.
+      const known = exitCodeFor(err);
+      process.stderr.write(`${known ? known.line : ((err as Error).stack ?? String(err))}\n`);
+      process.exit(known ? known.code : 1);
+    },
+  );
+}
+
+if (require.main === module) runAsMain(main);

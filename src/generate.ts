@@ -1,0 +1,83 @@
+// `npm run generate -- --checkpoint FILE [flags]`: text from a saved model, nothing else on stdout.
+// Taught in 06-prediction (greedy decoding, and sampling at a temperature).
+import { initBackend } from './backend';
+import { loadCheckpoint, modelFromCheckpoint } from './checkpoint';
+import { filePath, num, parseFlags, runAsMain, UsageError } from './cli';
+import { predict, preparePrefix } from './predict';
+import { Rng } from './random';
+
+const MAX_LENGTH = 100_000; // characters per run: enough for any lesson, and it never looks hung
+
+const HELP = `Generate text from a checkpoint written by npm start -- --save FILE.
+
+Usage: npm run generate -- --checkpoint FILE [flags]
+
+  --checkpoint FILE     the trained model (required)
+  --prefix TEXT         what the text starts from                       ("time traveller")
+  --length N            characters generated after the prefix, 1–${MAX_LENGTH} (200)
+  --temperature T       0 = greedy, as d2l; > 0 samples softmax(o / T):
+                        below 1 safer, above 1 wilder                    (0)
+  --seed N              seed for sampling: the same seed, the same text  (0)
+  --help                this text
+
+Exit codes: 0 done, 2 bad input (one line on stderr says what to fix)`;
+
+export interface GenerateOptions {
+  checkpoint: string;
+  prefix: string;
+  length: number;
+  temperature: number;
+  seed: number;
+  help: boolean;
+}
+
+/** Parses and validates argv into options; throws UsageError. */
+export function parseGenerate(argv: string[]): GenerateOptions {
+  const values = parseFlags(argv, {
+    checkpoint: { type: 'string' },
+    prefix: { type: 'string' },
+    length: { type: 'string' },
+    temperature: { type: 'string' },
+    seed: { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  const opts = {
+    checkpoint: filePath('checkpoint', values.checkpoint) ?? '',
+    prefix: values.prefix ?? 'time traveller',
+    length: num('length', values.length) ?? 200,
+    temperature: num('temperature', values.temperature) ?? 0,
+    seed: num('seed', values.seed) ?? 0,
+    help: values.help ?? false,
+  };
+  if (opts.help) return opts;
+  if (!opts.checkpoint) throw new UsageError('--checkpoint FILE is required: a model saved with npm start -- --save FILE');
+  if (opts.prefix.trim() === '') throw new UsageError('--prefix is empty; give some text, e.g. --prefix "time traveller"');
+  if (!Number.isInteger(opts.length) || opts.length < 1 || opts.length > MAX_LENGTH) {
+    throw new UsageError(`--length must be a whole number from 1 to ${MAX_LENGTH} (got ${values.length}); e.g. --length 200`);
+  }
+  if (!Number.isFinite(opts.temperature) || opts.temperature < 0) {
+    throw new UsageError(`--temperature must be ≥ 0 (got ${values.temperature}); 0 is greedy, 1 samples the model's own distribution`);
+  }
+  if (!Number.isInteger(opts.seed) || opts.seed < 0) throw new UsageError(`--seed must be a whole number ≥ 0 (got ${values.seed})`);
+  return opts;
+}
+
+export async function generate(argv: string[]): Promise<number> {
+  const opts = parseGenerate(argv);
+  if (opts.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const ckpt = loadCheckpoint(opts.checkpoint);
+  preparePrefix(opts.prefix, ckpt.vocab); // a bad prefix is refused before any work
+  await initBackend({ log: (line) => process.stderr.write(`${line}\n`) }); // stdout carries only the text
+  const model = modelFromCheckpoint(ckpt);
+  try {
+    console.log(predict(opts.prefix, opts.length, model, ckpt.vocab, { temperature: opts.temperature, rng: new Rng(opts.seed) }));
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+if (require.main === module) runAsMain(generate);
