@@ -114,6 +114,8 @@ export function executeNotebook(file: string, prepared: Prepared, opts: RunOptio
     JUPYTER_PATH: [prepared.jupyterPath, process.env.JUPYTER_PATH].filter(Boolean).join(delimiter),
   };
   delete env.NODE_TEST_CONTEXT; // set by node --test; the kernel is not a test process
+  // The kernel runs in notebooks/, so a data folder given relative to where we were started must be made absolute.
+  if (env.RNN_WORKBOOK_DATA) env.RNN_WORKBOOK_DATA = resolve(env.RNN_WORKBOOK_DATA);
   if (opts.preset) env.RNN_WORKBOOK_PRESET = opts.preset;
   else delete env.RNN_WORKBOOK_PRESET; // the options decide, so outDir and the kernel agree
   const args = [join(__dirname, 'run_notebook.py'), notebook, output, '--kernel', KERNEL_NAME];

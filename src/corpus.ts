@@ -71,7 +71,9 @@ export function readTextFile(file: string): string {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new CorpusError(`corpus file '${file}' cannot be read (${code}); check its permissions`);
     throw new CorpusError(`corpus file '${file}' does not exist; pass a text file with --corpus FILE`);
   }
   if (stat.isDirectory()) throw new CorpusError(`corpus '${file}' is a directory; pass a text file with --corpus FILE`);

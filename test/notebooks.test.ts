@@ -1,21 +1,27 @@
 // Every notebook in notebooks/ runs headless on the tslab kernel with the small test preset:
 // no cell fails, nothing lands on stderr, and every chart carries the full plotly bundle.
-// The runner's own failure detection is checked first, on notebooks made up here.
-import { before, describe, it } from 'node:test';
+// The runner's own failure detection is checked first, on notebooks made up here. Last, the
+// lessons' site is built from the executed copies just written and checked in headless Chromium
+// (the checks of test/site-checks.ts, the same as for test/lessons.test.ts's sample site).
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { basename, join } from 'path';
+import { buildSite, lessonNames } from '../scripts/build-site';
 import {
   executeNotebook,
   figureProblems,
   listNotebooks,
+  NOTEBOOKS_DIR,
   prepare,
   report,
   type NotebookJson,
+  type NotebookRun,
   type Prepared,
 } from '../scripts/execute-notebooks';
 import { KERNEL_NAME, ROOT } from '../scripts/notebook-env';
 import { EMBED_CLASS, FIGURE_CLASS, PLOTLY_MIME } from '../src/plot';
+import { browserHooks, checkSite, copyNotebookAssets, removeTmpDirs, siteBuiltBefore, tmpDir } from './site-checks';
 
 const PRESET = 'test';
 let prepared: Prepared;
@@ -111,9 +117,14 @@ describe('the notebook runner', () => {
   });
 });
 
-describe('notebooks/', () => {
-  const notebooks = listNotebooks();
+const notebooks = listNotebooks();
+// What the notebook tests below leave for the site: each notebook's source as it was executed, and
+// its executed copy (.cache/executed-test/, as the runner wrote it), copied to temp dirs right away.
+const snapshot = { notebooksDir: tmpDir(), executedDir: tmpDir() };
+const runs = new Map<string, NotebookRun | Error>(); // by file name
+after(removeTmpDirs);
 
+describe('notebooks/', () => {
   it('has notebooks, committed without outputs, on the project kernel', () => {
     assert.ok(notebooks.length > 0, 'no .ipynb files in notebooks/');
     for (const file of notebooks) {
@@ -129,9 +140,41 @@ describe('notebooks/', () => {
 
   for (const file of notebooks) {
     it(`${basename(file)} runs cleanly with RNN_WORKBOOK_PRESET=${PRESET}`, async () => {
-      const r = await executeNotebook(file, prepared, { preset: PRESET });
+      const name = basename(file);
+      const source = readFileSync(file, 'utf8');
+      let r: NotebookRun;
+      try {
+        r = await executeNotebook(file, prepared, { preset: PRESET });
+      } catch (e) {
+        runs.set(name, e as Error);
+        throw e;
+      }
+      writeFileSync(join(snapshot.notebooksDir, name), source);
+      copyFileSync(r.output, join(snapshot.executedDir, name));
+      runs.set(name, r);
       assert.ok(r.ok, report(r));
       assert.equal(r.executed, r.cells);
     });
   }
+});
+
+// The lessons' site, from the notebooks executed above: never from older copies, so a lesson that
+// failed (or did not run) fails every check here with its name, rather than skipping them.
+describe('lessons site from the executed notebooks', () => {
+  const names = notebooks.map((f) => basename(f));
+  const isLesson = new Set(lessonNames(NOTEBOOKS_DIR));
+  const lessons = names.map((f) => f.slice(0, -'.ipynb'.length)).filter((name) => isLesson.has(name));
+  browserHooks();
+  const site = siteBuiltBefore(() => {
+    const failed = names.flatMap((name) => {
+      const r = runs.get(name);
+      if (!r) return [`${name}: not executed (its test above did not run)`];
+      if (r instanceof Error) return [`${name}: the runner failed: ${r.message}`];
+      return r.ok ? [] : [report(r)];
+    });
+    if (failed.length) throw new Error(`${failed.length} of ${names.length} notebooks did not execute cleanly, so the lessons' site is not checked:\n${failed.join('\n')}`);
+    copyNotebookAssets(NOTEBOOKS_DIR, snapshot.notebooksDir);
+    return buildSite({ ...snapshot, outDir: tmpDir(), title: 'rnn-workbook', log: () => undefined });
+  });
+  checkSite({ label: 'lessons', lessons, site, ...snapshot });
 });

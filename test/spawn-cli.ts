@@ -24,13 +24,15 @@ export interface Running {
 }
 
 /** Starts `node --import tsx script args` in the repo; killed (and the test failed) after `timeoutMs`. */
-export function start(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs = 60_000): Running {
+/** `asNobody` runs the child as uid/gid 65534 when we are root, so file permissions apply to it. */
+export function start(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs = 60_000, opts: { asNobody?: boolean } = {}): Running {
   const dataDir = process.env.RNN_WORKBOOK_DATA;
   if (!dataDir) throw new Error('run the tests with RNN_WORKBOOK_DATA=../shared/data');
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: ROOT,
     env: { ...process.env, RNN_WORKBOOK_DATA: path.resolve(dataDir), CI: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.asNobody && process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
   });
   let stdout = '';
   let stderr = '';
@@ -69,8 +71,8 @@ export function start(script: 'src/cli.ts' | 'src/generate.ts', args: string[], 
   return { child, finished, printed };
 }
 
-export function run(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs?: number): Promise<Finished> {
-  return start(script, args, timeoutMs).finished;
+export function run(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs?: number, opts: { asNobody?: boolean } = {}): Promise<Finished> {
+  return start(script, args, timeoutMs, opts).finished;
 }
 
 /** Name, size, modification time and mode of every entry in `dir`: "nothing written" means this does not change. */

@@ -1,0 +1,196 @@
+// The offline course site (scripts/build-site.ts), built from sample notebooks written below and
+// checked in headless Chromium (test/site-checks.ts): pages load from disk without a single
+// non-file request, draw every figure, typeset the maths, escape model and corpus text, and link
+// to files that exist. Screenshots go to test-output/screenshots/.
+//
+// The real lessons' site is checked by test/notebooks.test.ts, right after it executes them. To
+// check the site of other executed copies too (say the full-length ones `npm run lessons` leaves
+// in .cache/executed), set LESSONS_EXECUTED_DIR=.cache/executed.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { buildSite, lessonNames } from '../scripts/build-site';
+import { figureBundle, lineChart, plotlyEmbedBundle } from '../src/plot';
+import { browser, browserHooks, checkSite, copyNotebookAssets, openPage, removeTmpDirs, ROOT, siteBuiltBefore, snapshotNotebooks, tmpDir } from './site-checks';
+
+browserHooks();
+after(removeTmpDirs);
+
+// ---------------------------------------------------------------------------------------------
+// Sample notebooks: shaped like tslab's executed lessons, with the outputs that can go wrong.
+
+type Output = Record<string, unknown>;
+const lines = (s: string) => s.split(/(?<=\n)/);
+const md = (s: string) => ({ cell_type: 'markdown', metadata: {}, source: lines(s) });
+const code = (n: number | null, s: string, outputs: Output[] = [], tags?: string[]) =>
+  ({ cell_type: 'code', execution_count: n, metadata: tags ? { tags } : {}, source: lines(s), outputs });
+
+/** A figure exactly as src/plot.ts displays it: plotly JSON, a text/html twin and text/plain. */
+const figure = (title: string, series: Record<string, number[]>): Output => ({
+  output_type: 'display_data',
+  metadata: {},
+  data: figureBundle(lineChart(series, { title, xTitle: 'epoch', yTitle: 'perplexity' })),
+});
+
+/** rw.plotSetup()'s output, with a stand-in for plotly.js that leaves a mark if it ever runs. */
+const plotlyEmbed: Output = {
+  output_type: 'display_data',
+  metadata: {},
+  data: plotlyEmbedBundle({ version: 'stand-in', code: 'window.__embedRan = true;' }),
+};
+
+const PNG_1x1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+const SAMPLES: Record<string, object[]> = {
+  '00-smoke': [md('# Smoke test (infrastructure only)'), code(1, '1 + 1', [])],
+  '01-rnn-overview': [
+    md('# 循环神经网络 · RNN overview\n\nA recurrent network keeps a hidden state $\\mathbf{H}_t$ that summarises the sequence so far.\n\n' +
+      '## What you will learn\n\n- how $\\mathbf{H}_t = \\tanh(\\mathbf{X}_t \\mathbf{W}_{xh} + \\mathbf{H}_{t-1} \\mathbf{W}_{hh} + \\mathbf{b}_h)$ updates the state\n' +
+      '- why perplexity $\\exp\\left(-\\frac{1}{n}\\sum_t \\log P(x_t \\mid x_{<t})\\right)$ measures a language model\n'),
+    md('## 隐状态 · Hidden state\n\nThe update is\n\n$$\\mathbf{H}_t = \\phi(\\mathbf{X}_t \\mathbf{W}_{xh} + \\mathbf{H}_{t-1} \\mathbf{W}_{hh} + \\mathbf{b}_h).$$\n\n' +
+      'Code such as `const price = "$5"; const cost = "$6"` stays code.\n\n| parameter | shape |\n|---|---|\n| `W_xh` | $d \\times h$ |\n| `W_hh` | $h \\times h$ |\n'),
+    code(1, 'const numHiddens = 512; // h\nconsole.log(sample);', [
+      { output_type: 'stream', name: 'stdout', text: ['numHiddens = 512\n'] },
+      { output_type: 'stream', name: 'stdout', text: ['epoch 1\repoch 2\repoch 3 done\n', 'sample: <script>window.__pwned = "stream"</script> & <b>not bold</b>\n'] },
+    ]),
+    code(2, 'rw.plotSetup();', [plotlyEmbed]),
+    code(3, 'plot(lineChart({ train: history }));', [
+      figure('Training perplexity', { train: [20, 12, 8, 5, 3.2, 2.4, 2.1], '</script><script>window.__pwned="figure"</script>': [22, 14, 9, 6, 4, 3, 2.5] }),
+    ]),
+    md('### 困惑度 · Perplexity\n\nLower is better; 1 is a perfect model. Next: [text preprocessing](02-text-preprocessing.ipynb#词表-·-Vocabulary), ' +
+      'or the [library](../src/model.ts).\n\n![a pixel](img/pixel.png)'),
+    code(4, 'predict("time traveller <", 20, model, vocab)', [
+      { output_type: 'execute_result', execution_count: 4, metadata: {}, data: { 'text/plain': ["'time traveller <img src=x onerror=\"window.__pwned=\\'plain\\'\">'"] } },
+      { output_type: 'stream', name: 'stderr', text: ['warning: \u001b[31mexploding\u001b[0m gradient\n'] },
+    ]),
+    code(5, 'plot(gradNorms);\nfigureOf(clipped)', [
+      figure('Gradient norm', { norm: [1, 5, 2, 9, 3] }),
+      { ...figure('Perplexity (clipped)', { train: [3, 2.5, 2, 1.8] }), output_type: 'execute_result', execution_count: 5 },
+    ], ['hide-input']),
+    code(6, 'throw new Error("<script>")', [
+      { output_type: 'error', ename: 'Error', evalue: '<script>', traceback: ['\u001b[31mError\u001b[0m: <script>window.__pwned="traceback"</script>', '    at <anonymous>:1:7'] },
+    ]),
+  ],
+  '02-text-preprocessing': [
+    md('# 文本预处理 · Text preprocessing\n\nWe turn *The Time Machine* into a sequence of token ids $i \\in \\{0, \\dots, V-1\\}$.\n'),
+    md('## 词表 · Vocabulary\n\nOne id per character.'),
+    code(1, 'vocab.tokenFreqs.slice(0, 2)', [
+      { output_type: 'execute_result', execution_count: 1, metadata: {}, data: {
+        'text/plain': ['[ [" ", 29927], ["e", 17838] ]'],
+        'text/html': ['<table><thead><tr><th>token</th><th>count</th></tr></thead><tbody><tr><td>␣</td><td>29927</td></tr><tr><td>e</td><td>17838</td></tr></tbody></table>'],
+      } },
+      { output_type: 'display_data', metadata: {}, data: { 'image/png': PNG_1x1, 'text/plain': ['<Figure>'] } },
+    ]),
+  ],
+  '03-no-maths': [md('# Sequence batches\n\nNo figures and no maths here.'), code(null, 'const x = 1;')],
+};
+
+/** Writes SAMPLES as executed notebooks and as their un-executed sources. */
+function writeSamples(dir: string): { notebooksDir: string; executedDir: string } {
+  const notebooksDir = path.join(dir, 'notebooks');
+  const executedDir = path.join(dir, 'executed');
+  fs.mkdirSync(notebooksDir, { recursive: true });
+  fs.mkdirSync(executedDir, { recursive: true });
+  const metadata = {
+    kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' },
+    language_info: { name: 'typescript', file_extension: '.ts', mimetype: 'text/typescript', version: '5.9.3' },
+  };
+  fs.mkdirSync(path.join(notebooksDir, 'img'));
+  fs.writeFileSync(path.join(notebooksDir, 'img', 'pixel.png'), Buffer.from(PNG_1x1, 'base64'));
+  for (const [name, cells] of Object.entries(SAMPLES)) {
+    const executed = { cells, metadata, nbformat: 4, nbformat_minor: 5 };
+    const source = structuredClone(executed) as { cells: { cell_type: string; outputs?: unknown[]; execution_count?: unknown }[] };
+    for (const cell of source.cells) if (cell.cell_type === 'code') Object.assign(cell, { outputs: [], execution_count: null });
+    fs.writeFileSync(path.join(executedDir, `${name}.ipynb`), JSON.stringify(executed, null, 1));
+    fs.writeFileSync(path.join(notebooksDir, `${name}.ipynb`), JSON.stringify(source, null, 1));
+  }
+  return { notebooksDir, executedDir };
+}
+
+describe('lessons site from sample notebooks', () => {
+  const dir = tmpDir();
+  const { notebooksDir, executedDir } = writeSamples(dir);
+  const outDir = path.join(dir, 'site');
+  fs.mkdirSync(outDir);
+  fs.writeFileSync(path.join(outDir, 'README.md'), 'kept\n');
+  const site = siteBuiltBefore(() => buildSite({ notebooksDir, executedDir, outDir, title: 'rnn-workbook', description: 'Sample lessons.', log: () => undefined }));
+
+  checkSite({ label: 'sample', lessons: lessonNames(notebooksDir), site, notebooksDir, executedDir });
+
+  test('shows model output as text: <script> in streams, results and tracebacks is inert', async () => {
+    const context = await browser().newContext();
+    try {
+      const { page } = await openPage(context, path.join(site().outDir, '01-rnn-overview.html'));
+      const outputs = await page.$$eval('.cell-outputs pre', (els) => els.map((el) => el.textContent!));
+      assert.ok(outputs.some((t) => t.startsWith('numHiddens = 512\nepoch 3 done\nsample: <script>window.__pwned = "stream"</script> & <b>not bold</b>')));
+      assert.ok(outputs.some((t) => t.includes('<img src=x onerror=')));
+      assert.ok(outputs.some((t) => t.includes('<script>window.__pwned="traceback"</script>')));
+      assert.equal(await page.locator('.cell-outputs script:not([type])').count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('reads title, contents and a "What you will learn" summary from the notebook', () => {
+    const [overview] = site().lessons;
+    assert.equal(overview.title, '循环神经网络 · RNN overview');
+    assert.deepEqual(overview.toc.map((t) => t.level), [2, 2, 3]);
+    assert.match(overview.summaryHtml, /summarises the sequence so far/);
+    assert.match(overview.summaryHtml, /<ul>[\s\S]*perplexity[\s\S]*<\/ul>/);
+    assert.equal(overview.figures, 3);
+    assert.ok(!fs.existsSync(path.join(outDir, '00-smoke.html')), 'notebooks named 00-* are not lessons');
+  });
+
+  test('links to another lesson notebook lead to its page; images beside the notebooks are copied', () => {
+    const [overview] = site().lessons;
+    assert.ok(overview.localLinks.includes('02-text-preprocessing.html#词表-·-Vocabulary'));
+    assert.ok(fs.existsSync(path.join(outDir, 'img/pixel.png')));
+    assert.deepEqual(overview.brokenLinks, ['../src/model.ts'], 'a link out of the site is reported');
+  });
+
+  test('a rebuild removes pages of deleted notebooks and keeps files it did not write', () => {
+    const dir = tmpDir();
+    const small = { notebooksDir: path.join(dir, 'notebooks'), executedDir: path.join(dir, 'executed'), outDir: path.join(dir, 'site'), log: () => undefined };
+    for (const d of [small.notebooksDir, small.executedDir, small.outDir]) fs.mkdirSync(d);
+    for (const name of ['03-no-maths', '04-extra']) {
+      fs.copyFileSync(path.join(notebooksDir, '03-no-maths.ipynb'), path.join(small.notebooksDir, `${name}.ipynb`));
+      fs.copyFileSync(path.join(executedDir, '03-no-maths.ipynb'), path.join(small.executedDir, `${name}.ipynb`));
+    }
+    fs.writeFileSync(path.join(small.outDir, 'README.md'), 'kept\n');
+    buildSite(small);
+    assert.ok(fs.existsSync(path.join(small.outDir, '04-extra.html')));
+    fs.rmSync(path.join(small.notebooksDir, '04-extra.ipynb'));
+    buildSite(small);
+    assert.ok(!fs.existsSync(path.join(small.outDir, '04-extra.html')));
+    assert.ok(!fs.existsSync(path.join(small.outDir, 'notebooks/04-extra.ipynb')));
+    assert.ok(fs.existsSync(path.join(small.outDir, '03-no-maths.html')));
+    assert.equal(fs.readFileSync(path.join(small.outDir, 'README.md'), 'utf8'), 'kept\n');
+  });
+
+  test('refuses an executed copy that no longer matches its source, and says what to run', () => {
+    const stale = tmpDir();
+    const dirs = writeSamples(stale);
+    const file = path.join(dirs.notebooksDir, '02-text-preprocessing.ipynb');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('One id per character.', 'One id per token.'));
+    assert.throws(() => buildSite({ ...dirs, outDir: path.join(stale, 'site') }), /02-text-preprocessing\.ipynb is out of date: cell 2 [\s\S]*npm run lessons/);
+    fs.rmSync(path.join(dirs.executedDir, '03-no-maths.ipynb'));
+    assert.throws(() => buildSite({ ...dirs, outDir: path.join(stale, 'site') }), /No executed copy of 03-no-maths\.ipynb [\s\S]*npm run lessons/);
+  });
+});
+
+// Opt-in: the site of executed copies made elsewhere, e.g. LESSONS_EXECUTED_DIR=.cache/executed after
+// `npm run lessons`. Both the copies and the sources are snapshotted first: notebook tests running
+// beside this file may be rewriting them. Stale or missing copies fail every check, with the reason.
+const extra = process.env.LESSONS_EXECUTED_DIR;
+if (extra) {
+  const dir = path.resolve(ROOT, extra);
+  describe(`lessons site from the executed notebooks in ${path.relative(ROOT, dir) || dir}`, () => {
+    const sources = path.join(ROOT, 'notebooks');
+    const notebooksDir = snapshotNotebooks(sources);
+    copyNotebookAssets(sources, notebooksDir);
+    const executedDir = snapshotNotebooks(dir);
+    const site = siteBuiltBefore(() => buildSite({ notebooksDir, executedDir, outDir: tmpDir(), title: 'rnn-workbook', log: () => undefined }));
+    checkSite({ label: `lessons-${path.basename(dir)}`, lessons: lessonNames(notebooksDir), site, notebooksDir, executedDir });
+  });
+}

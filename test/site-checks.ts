@@ -1,0 +1,331 @@
+// The browser checks every built lesson site must pass (scripts/build-site.ts), shared by
+// test/lessons.test.ts (a site built from sample notebooks) and test/notebooks.test.ts (the real
+// lessons, built from the copies its notebook tests just executed). Not a test file itself: it
+// defines tests when a test file calls checkSite() inside a describe.
+//
+// The site is built in a `before` hook (siteBuiltBefore), so a site that depends on earlier tests
+// in the same file (the notebook runs) is built after them; if it cannot be built, every check
+// fails with the reason. Screenshots go to test-output/screenshots/.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { Browser, BrowserContext, chromium } from 'playwright-core';
+import { BuiltSite, lessonNames } from '../scripts/build-site';
+import { PLOTLY_MIME } from '../src/plot';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const SCREENSHOTS = path.join(ROOT, 'test-output', 'screenshots');
+
+// ---------------------------------------------------------------------------------------------
+// Browser, temp dirs, snapshots.
+
+let launched: Browser | undefined;
+
+/** Registers hooks in the current suite that launch headless Chromium before its tests and close it after. */
+export function browserHooks(): void {
+  before(async () => {
+    launched = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+  after(async () => {
+    await launched?.close();
+    launched = undefined;
+  });
+}
+
+/** The browser launched by browserHooks(). */
+export function browser(): Browser {
+  if (!launched) throw new Error('no browser: call browserHooks() in the suite (Chromium failed to launch?)');
+  return launched;
+}
+
+const tmpDirs: string[] = [];
+
+/** A fresh temp dir, removed by removeTmpDirs(). */
+export function tmpDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lessons-test-'));
+  tmpDirs.push(dir);
+  return dir;
+}
+
+export function removeTmpDirs(): void {
+  for (const dir of tmpDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Copies the complete .ipynb files in `dir` to `to` (a half-written one, which does not parse, is
+ * left out: treated as missing), so a notebook rewritten while the tests run cannot change the site
+ * under test.
+ */
+export function snapshotNotebooks(dir: string, to: string = tmpDir()): string {
+  fs.mkdirSync(to, { recursive: true });
+  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb')) : []) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+    try {
+      JSON.parse(text);
+      fs.writeFileSync(path.join(to, f), text);
+    } catch {
+      // half-written: treated as missing
+    }
+  }
+  return to;
+}
+
+/** Copies what lies beside the notebooks in `dir` (images the lessons show), but no notebooks. */
+export function copyNotebookAssets(dir: string, to: string): void {
+  if (!fs.existsSync(dir)) return;
+  fs.cpSync(dir, to, {
+    recursive: true,
+    filter: (src) => !src.endsWith('.ipynb') && path.basename(src) !== '.ipynb_checkpoints',
+  });
+}
+
+/**
+ * Builds the site in a `before` hook of the current suite and returns its getter. A build that
+ * throws does not fail the hook (that would only cancel the checks): every check that asks for the
+ * site fails with the build's error instead.
+ */
+export function siteBuiltBefore(build: () => BuiltSite): () => BuiltSite {
+  let site: BuiltSite | undefined;
+  let error: unknown = new Error('the site was never built: its before hook did not run');
+  before(() => {
+    try {
+      site = build();
+      error = undefined;
+    } catch (e) {
+      error = e;
+    }
+  });
+  return () => {
+    if (error !== undefined || !site) throw error;
+    return site;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What every built page must satisfy.
+
+interface NotebookFacts {
+  figures: number; // plotly outputs, counted in the executed .ipynb
+  hasMath: boolean; // a markdown cell contains '$'
+}
+
+export function notebookFacts(file: string): NotebookFacts {
+  const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: { cell_type: string; source: string | string[]; outputs?: { data?: object }[] }[] };
+  const text = (c: { source: string | string[] }) => (Array.isArray(c.source) ? c.source.join('') : c.source);
+  return {
+    figures: nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data && PLOTLY_MIME in o.data).length,
+    hasMath: nb.cells.some((c) => c.cell_type === 'markdown' && text(c).includes('$')),
+  };
+}
+
+interface PageReport {
+  requests: string[];
+  errors: string[];
+  charts: number;
+}
+
+/** Opens `file` with the network cut off: any request that is not file: is aborted and recorded. */
+export async function openPage(context: BrowserContext, file: string) {
+  const page = await context.newPage();
+  const report: PageReport = { requests: [], errors: [], charts: 0 };
+  page.on('request', (r) => report.requests.push(r.url()));
+  page.on('pageerror', (e) => report.errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && report.errors.push(`console: ${m.text()}`));
+  await page.route(/^(?!file:)/, (route) => route.abort('blockedbyclient'));
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  return { page, report };
+}
+
+const countCharts = `Array.from(document.querySelectorAll('.js-plotly-plot')).filter((p) => p.querySelector('.main-svg')).length`;
+
+interface PageFacts {
+  katex: number;
+  katexErrors: number;
+  rawMath: string[] | null; // $…$ left as text in markdown
+  links: string[];
+  images: string[];
+  brokenImages: string[];
+  missingAnchors: string[];
+  h1: string;
+  prev: string | null;
+  next: string | null;
+  download: string | null;
+  pwned: string | null;
+  embedRan: boolean;
+  plotlyScripts: number;
+  background: number; // luminance 0..1
+  tickText: number | null;
+}
+
+// A string, not a function: tsx's helpers (__name) do not exist inside the page.
+const PAGE_FACTS = `(() => {
+  const textOutside = (root, skip) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let text = '';
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) if (!n.parentElement.closest(skip)) text += n.textContent;
+    return text;
+  };
+  const luminance = (css) => {
+    const [r, g, b] = css.match(/[\\d.]+/g).map(Number);
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+  };
+  const tick = document.querySelector('.js-plotly-plot .xtick text');
+  return {
+    katex: document.querySelectorAll('.katex').length,
+    katexErrors: document.querySelectorAll('.katex-error').length,
+    rawMath: Array.from(document.querySelectorAll('.cell-markdown, .lesson-summary'))
+      .map((el) => textOutside(el, 'code, pre, .katex')).join('\\n').match(/\\$[^$]+\\$/g),
+    links: Array.from(document.querySelectorAll('a[href]')).map((a) => a.getAttribute('href')),
+    images: Array.from(document.querySelectorAll('img[src]')).map((img) => img.getAttribute('src')),
+    brokenImages: Array.from(document.images).filter((img) => !img.complete || img.naturalWidth === 0).map((img) => img.src.slice(0, 80)),
+    missingAnchors: Array.from(document.querySelectorAll('a[href^="#"]')).map((a) => a.getAttribute('href').slice(1))
+      .filter((id) => id && !document.getElementById(id) && !document.getElementById(decodeURIComponent(id))),
+    h1: document.querySelector('.lesson h1')?.textContent ?? '',
+    prev: document.querySelector('a[rel="prev"]')?.getAttribute('href') ?? null,
+    next: document.querySelector('a[rel="next"]')?.getAttribute('href') ?? null,
+    download: document.querySelector('a.download')?.getAttribute('href') ?? null,
+    pwned: window.__pwned ?? null,
+    embedRan: window.__embedRan ?? false,
+    plotlyScripts: Array.from(document.scripts).filter((el) => /plotly/i.test(el.src) || el.text.length > 100000).length,
+    background: luminance(getComputedStyle(document.body).backgroundColor),
+    tickText: tick ? luminance(getComputedStyle(tick).fill) : null,
+  };
+})()`;
+
+export interface SiteUnderTest {
+  label: string; // screenshot file prefix
+  lessons: string[]; // the lesson names the site must have, known when the tests are defined (one page test each)
+  site: () => BuiltSite; // from siteBuiltBefore(); throws why the site could not be built
+  notebooksDir: string; // the source notebooks it was built from
+  executedDir: string; // their executed copies
+}
+
+/** Defines the checks of one built site in the current suite; call browserHooks() in it or above it. */
+export function checkSite({ label, lessons, site: getSite, notebooksDir, executedDir }: SiteUnderTest): void {
+  const pages = ['index.html', ...lessons.map((name) => `${name}.html`)];
+
+  test('writes the index, one page per notebook, the notebooks and the assets', () => {
+    const site = getSite();
+    assert.deepEqual(site.lessons.map((l) => l.name), lessons, 'one lesson per notebook the tests expect');
+    assert.deepEqual(site.lessons.map((l) => l.name), lessonNames(notebooksDir));
+    for (const file of [...pages, ...site.lessons.map((l) => l.notebook), 'assets/site.css', 'assets/lesson.js', 'assets/katex/katex.min.css']) {
+      assert.ok(fs.existsSync(path.join(site.outDir, file)), `${file} is missing from ${site.outDir}`);
+    }
+    const figures = site.lessons.reduce((n, l) => n + l.figures, 0);
+    assert.equal(fs.existsSync(path.join(site.outDir, 'assets/plotly.js')), figures > 0, 'plotly.js is copied once, only when a lesson has figures');
+    for (const lesson of site.lessons) {
+      const copy = fs.readFileSync(path.join(site.outDir, lesson.notebook), 'utf8');
+      assert.equal(copy, fs.readFileSync(path.join(notebooksDir, `${lesson.name}.ipynb`), 'utf8'), 'the download is the un-executed source notebook');
+      assert.deepEqual(lesson.mathErrors, [], `${lesson.name}: KaTeX cannot typeset some formulas`);
+    }
+  });
+
+  for (const scheme of ['light', 'dark'] as const) {
+    for (const [i, pageFile] of pages.entries()) {
+      test(`${pageFile} (${scheme}) loads only file: URLs, without errors, and renders its content`, async (t) => {
+        const site = getSite();
+        const name = lessons[i - 1]; // undefined for the index
+        const at = name === undefined ? -1 : site.lessons.findIndex((l) => l.name === name);
+        const lesson = site.lessons[at];
+        if (name !== undefined) assert.ok(lesson, `the site has no lesson ${name}`);
+        const context = await browser().newContext({ colorScheme: scheme, viewport: { width: 1400, height: 900 } });
+        try {
+          const { page, report } = await openPage(context, path.join(site.outDir, pageFile));
+          const facts = lesson
+            ? notebookFacts(path.join(executedDir, `${lesson.name}.ipynb`))
+            : { figures: 0, hasMath: site.lessons.some((l) => l.summaryHtml.includes('class="katex"')) };
+
+          await page.waitForFunction(`${countCharts} >= ${facts.figures}`, undefined, { timeout: 20_000 }).catch(() => undefined);
+          report.charts = (await page.evaluate(countCharts)) as number;
+          await page.screenshot({ path: path.join(SCREENSHOTS, `${label}-${pageFile.replace(/\.html$/, '')}-${scheme}.png`), fullPage: true });
+
+          assert.deepEqual(report.requests.filter((u) => !u.startsWith('file:')), [], 'every request stays on disk');
+          assert.deepEqual(report.errors, []);
+          assert.equal(report.charts, facts.figures, 'one drawn chart per plotly output in the executed notebook');
+
+          const dom = (await page.evaluate(PAGE_FACTS)) as PageFacts;
+
+          if (facts.hasMath) assert.ok(dom.katex > 0, 'maths is typeset with KaTeX');
+          assert.equal(dom.katexErrors, 0, 'KaTeX could typeset every formula');
+          assert.equal(dom.rawMath, null, `no $…$ left untypeset in the text: ${dom.rawMath}`);
+          assert.deepEqual(dom.missingAnchors, [], 'in-page links point at existing headings');
+          // Links the notebook itself makes out of the site (say to ../src/) are reported, not failed.
+          const outside = lesson?.brokenLinks ?? [];
+          if (outside.length && scheme === 'light') t.diagnostic(`${pageFile} links out of the site: ${outside.join(', ')}`);
+          for (const href of [...dom.links, ...dom.images].filter((h) => !/^(#|[a-z]+:)/i.test(h) && !outside.includes(h))) {
+            const target = path.resolve(site.outDir, decodeURI(href.split('#')[0]));
+            assert.ok(fs.existsSync(target), `${pageFile} links to ${href}, which does not exist`);
+          }
+          assert.deepEqual(dom.brokenImages, [], 'every image loads');
+          assert.equal(dom.pwned, null, 'text from outputs is escaped, never run');
+          assert.equal(dom.embedRan, false, 'the plotly.js embedded by rw.plotSetup() is dropped');
+          assert.equal(dom.plotlyScripts, facts.figures ? 1 : 0, 'plotly.js loads once, from assets/, on pages with figures');
+          if (scheme === 'dark') assert.ok(dom.background < 0.2, 'dark mode follows the system');
+          else assert.ok(dom.background > 0.8, 'light mode follows the system');
+          if (dom.tickText !== null) assert.ok(scheme === 'dark' ? dom.tickText > 0.6 : dom.tickText < 0.4, 'chart text contrasts with the page');
+
+          if (lesson) {
+            assert.equal(dom.h1.replace('¶', '').trim(), lesson.title);
+            assert.equal(dom.download, lesson.notebook);
+            assert.equal(dom.prev, site.lessons[at - 1]?.page ?? null);
+            assert.equal(dom.next, site.lessons[at + 1]?.page ?? null);
+          } else {
+            for (const l of site.lessons) assert.ok(dom.links.includes(l.page), `the index links to ${l.page}`);
+          }
+        } finally {
+          await context.close();
+        }
+      });
+    }
+  }
+
+  test('the index shows every lesson title and summary', async () => {
+    const site = getSite();
+    const context = await browser().newContext();
+    try {
+      const { page } = await openPage(context, path.join(site.outDir, 'index.html'));
+      const cards = await page.$$eval('.lesson-card', (els) => els.map((el) => ({
+        title: el.querySelector('h2')!.textContent!,
+        summary: el.querySelector('.lesson-summary')!.textContent!.trim(),
+      })));
+      assert.equal(cards.length, site.lessons.length);
+      cards.forEach((card, i) => {
+        assert.ok(card.title.includes(site.lessons[i].title.replace(/\$[^$]*\$/g, '').trim()), `card ${i + 1} shows "${site.lessons[i].title}"`);
+        assert.ok(card.summary.length > 0, `${site.lessons[i].name} has a summary (first paragraph after its # heading)`);
+      });
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('printing unfolds the code, drops navigation and stays light', async () => {
+    const site = getSite();
+    const context = await browser().newContext({ colorScheme: 'dark' });
+    try {
+      const lesson = site.lessons[0];
+      const { page } = await openPage(context, path.join(site.outDir, lesson.page));
+      await page.waitForFunction(`${countCharts} >= ${lesson.figures}`, undefined, { timeout: 20_000 });
+      await page.emulateMedia({ media: 'print', colorScheme: 'dark' });
+      const printed = await page.evaluate(() => ({
+        sidebar: getComputedStyle(document.querySelector('.sidebar')!).display,
+        hiddenCode: Array.from(document.querySelectorAll('details.cell-input pre')).filter((p) => (p as HTMLElement).offsetHeight === 0).length,
+        background: getComputedStyle(document.body).backgroundColor,
+        tickFill: document.querySelector('.xtick text') ? getComputedStyle(document.querySelector('.xtick text')!).fill : null,
+      }));
+      await page.screenshot({ path: path.join(SCREENSHOTS, `${label}-${lesson.name}-print.png`), fullPage: true });
+      assert.equal(printed.sidebar, 'none');
+      assert.equal(printed.hiddenCode, 0, 'folded code cells are printed too');
+      assert.equal(printed.background, 'rgb(255, 255, 255)');
+      if (lesson.figures) assert.notEqual(printed.tickFill, 'rgb(230, 237, 243)', 'charts print with their light-page colours');
+    } finally {
+      await context.close();
+    }
+  });
+}
