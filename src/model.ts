@@ -88,7 +88,7 @@ export class RNNModelScratch {
     return paramList(this.params);
   }
 
-  /** V·H + H·H + H + H·V + V: 289,308 for d2l's V = 28, H = 512. */
+  /** V·H + H·H + H + H·V + V: 291,356 for d2l's V = 28, H = 512. */
   get numParams(): number {
     return this.paramList.reduce((n, p) => n + p.size, 0);
   }

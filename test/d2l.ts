@@ -1,0 +1,42 @@
+// Shared by the d2l table tests: runs `npm start -- --json` (the CLI) with d2l's full recipe on the
+// real corpus and returns its JSON summary and the book's words. Each partition has its own test
+// file so the two 500-epoch runs use both cores.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { readTimeMachine } from '../src/corpus';
+
+export interface CliSummary {
+  perplexity: number;
+  tokensPerSec: number;
+  epochs: number;
+  backend: string;
+  samples: Record<string, string>;
+}
+
+const ROOT = path.resolve(__dirname, '..');
+
+export function runRecipe(extraArgs: string[]): CliSummary {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--json', ...extraArgs], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`CLI exited with ${r.status}: ${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as CliSummary;
+}
+
+/**
+ * Every word of The Time Machine as the model sees it: d2l concatenates the preprocessed lines
+ * without a separator, so a line ending in 'of' followed by one starting 'cheerfulness' trains
+ * the word 'ofcheerfulness' (d2l's own published sample contains it).
+ */
+export async function bookWords(): Promise<Set<string>> {
+  return new Set((await readTimeMachine()).join('').split(' ').filter((w) => w.length > 0));
+}
+
+/** The complete words of a sample (its last word may be cut off by the length limit). */
+export function completeWords(sample: string): string[] {
+  return sample.split(' ').filter((w) => w.length > 0).slice(0, -1);
+}
