@@ -1,13 +1,17 @@
 // Which tfjs backend runs the numbers. Order of preference: tfjs-node (native TensorFlow) when it
 // is installed and loads, else WebAssembly with SIMD, else the pure-JS cpu backend.
 // RNN_BACKEND=tensorflow|wasm|cpu forces one. The choice is reported once, in one line.
+// On wasm and cpu, which compute on one thread, a second core runs half of every fast-path
+// minibatch (data-parallel.ts); RNN_PARALLEL=0 keeps everything on one thread.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { availableCores, dataParallelHelper, startDataParallel, stopDataParallel } from './data-parallel';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 let chosen: Promise<BackendName> | null = null;
+let parallelWanted = true;
 
 function loadNative(): boolean {
   try {
@@ -31,10 +35,22 @@ async function tryBackend(name: BackendName): Promise<boolean> {
 /**
  * Selects the backend (once per process; later calls return the same choice).
  * `wanted` or the env var RNN_BACKEND forces one; a forced backend that cannot start is an error.
+ * `parallel` (default: RNN_PARALLEL, else on) lets the fast path use a helper thread on wasm and
+ * cpu; two trainings at once on two cores each run faster with it off (RNN_PARALLEL=0).
  */
-export function initBackend(opts: { wanted?: BackendName; log?: (line: string) => void } = {}): Promise<BackendName> {
-  if (!chosen) chosen = choose(opts.wanted ?? envBackend(), opts.log ?? console.log);
+export function initBackend(opts: { wanted?: BackendName; parallel?: boolean; log?: (line: string) => void } = {}): Promise<BackendName> {
+  if (!chosen) {
+    parallelWanted = opts.parallel ?? envParallel() ?? true;
+    chosen = choose(opts.wanted ?? envBackend(), opts.log ?? console.log);
+  }
   return chosen;
+}
+
+function envParallel(): boolean | undefined {
+  const v = process.env.RNN_PARALLEL;
+  if (v === undefined || v === '') return undefined;
+  if (v !== '0' && v !== '1') throw new Error(`RNN_PARALLEL must be 0 (one thread) or 1 (a helper thread for the fast path) (got '${v}')`);
+  return v === '1';
 }
 
 function envBackend(): BackendName | undefined {
@@ -51,7 +67,8 @@ async function choose(wanted: BackendName | undefined, log: (line: string) => vo
   for (const name of order) {
     if (await tryBackend(name)) {
       await tf.ready();
-      log(`backend: ${describeBackend(name)}${wanted ? ' (forced by RNN_BACKEND)' : ''}`);
+      const threads = await startHelper(name);
+      log(`backend: ${describeBackend(name)}${wanted ? ' (forced by RNN_BACKEND)' : ''}, ${threads}`);
       return name;
     }
   }
@@ -64,9 +81,34 @@ function describeBackend(name: BackendName): string {
   return `wasm (${simd ? 'SIMD' : 'no SIMD'})`;
 }
 
-/** Switches backend at run time (benchmarks compare them); returns false when it cannot start. */
-export async function switchBackend(name: BackendName): Promise<boolean> {
+/**
+ * Starts the fast path's helper thread when wanted and useful: tfjs-node already uses every core,
+ * and one core has nothing to share. Returns how the fast path will run, for the log line.
+ */
+async function startHelper(name: BackendName): Promise<string> {
+  await stopDataParallel();
+  if (!parallelWanted) return 'fast path on 1 thread (data parallelism off)';
+  if (name === 'tensorflow') return 'fast path on native TensorFlow threads';
+  if (availableCores() < 2) return 'fast path on 1 thread (one core)';
+  const failed = await startDataParallel(name);
+  return failed === null ? 'fast path on 2 threads (data-parallel)' : `fast path on 1 thread (helper thread failed: ${failed})`;
+}
+
+/** Whether fast-path steps are currently split across two threads. */
+export function isDataParallel(): boolean {
+  return dataParallelHelper() !== null;
+}
+
+/**
+ * Switches backend at run time (benchmarks compare them); returns false when it cannot start.
+ * The fast path's helper thread follows, or stops when `parallel` is false.
+ */
+export async function switchBackend(name: BackendName, opts: { parallel?: boolean } = {}): Promise<boolean> {
+  if (opts.parallel !== undefined) parallelWanted = opts.parallel;
   const ok = await tryBackend(name);
-  if (ok) await tf.ready();
+  if (ok) {
+    await tf.ready();
+    await startHelper(name);
+  }
   return ok;
 }

@@ -1,0 +1,245 @@
+// Training speed: tokens per second of full training steps (loss and gradients, clipping, SGD) for
+// every path × backend, with the PyTorch peer (../shared/bench/torch_rnn_scratch.py) run alongside
+// when /usr/bin/python3 can import torch. Same work as the peer: d2l's recipe (vocab 28, 512 hidden
+// units, batch 32, 35 steps, lr 1, clipping at 1) on a fixed random minibatch, state reset to zero.
+// Each configuration runs in its own process, so peak RSS and tensor counts are its own.
+//
+//   npm run bench [-- --json] [--backends wasm,cpu] [--paths fast,autograd] [--rounds 5] [--round-seconds 1]
+//
+// The table says how fast; the last line with --json says it for machines.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { BACKENDS, initBackend, isDataParallel, type BackendName } from '../src/backend';
+import type { TrainPath } from '../src/config';
+import { gradClipping } from '../src/clipping';
+import { getParams, paramList } from '../src/model';
+import { Rng } from '../src/random';
+import { initRNNState } from '../src/state';
+import { sgd, STEP_FNS } from '../src/train';
+
+const ROOT = path.resolve(__dirname, '..');
+const PYTHON = '/usr/bin/python3';
+const PEER_SCRIPT = process.env.RNN_PEER_SCRIPT ?? path.resolve(ROOT, '../shared/bench/torch_rnn_scratch.py');
+
+interface Work {
+  vocabSize: number; // V
+  numHiddens: number; // H
+  batchSize: number; // B
+  numSteps: number; // T
+  lr: number;
+  theta: number;
+}
+const D2L: Work = { vocabSize: 28, numHiddens: 512, batchSize: 32, numSteps: 35, lr: 1, theta: 1 };
+
+interface Run {
+  backend: BackendName;
+  path: TrainPath;
+  threads: number; // 2 = fast path split across the helper thread (data-parallel.ts)
+}
+
+interface Row extends Run {
+  tokensPerSec: number; // median over rounds
+  rounds: number[]; // tokens/s of each round
+  msPerStep: number; // at the median
+  peakRssMB: number; // of the whole process, helper thread included
+  numTensorsBefore: number; // after warm-up, before the timed rounds
+  numTensorsAfter: number;
+  loss: number; // of the last step, to show the numbers stayed finite
+}
+
+interface Peer {
+  peer: string;
+  tokens_per_s: number; // median of the peer's rounds
+  min: number;
+  max: number;
+  runs?: number[]; // medians of its runs before and after ours
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** In a child process: trains on one backend, one path, and prints one JSON line. */
+async function measure(run: Run, work: Work, rounds: number, roundSeconds: number): Promise<Row> {
+  await initBackend({ wanted: run.backend, parallel: run.threads > 1, log: () => {} });
+  const { vocabSize: V, numHiddens: H, batchSize: B, numSteps: T } = work;
+  const rng = new Rng(0);
+  const params = getParams(V, H, rng);
+  const vars = paramList(params);
+  const tokens = () => Int32Array.from({ length: B * T }, () => rng.int(0, V - 1));
+  const batch = { X: tokens(), Y: tokens(), batchSize: B, numSteps: T };
+  const stepFn = STEP_FNS[run.path];
+  let loss = NaN;
+  const step = () => {
+    const state = initRNNState(B, H);
+    const out = stepFn(params, batch, state);
+    const clip = gradClipping(out.grads, work.theta);
+    sgd(vars, clip.grads, work.lr);
+    tf.dispose([state, out.state, ...out.grads, ...clip.grads]);
+    loss = out.loss;
+  };
+  for (let i = 0; i < 2; i++) step(); // warm-up: kernels compiled, memory grown
+  const numTensorsBefore = tf.memory().numTensors;
+  const rates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now();
+    let steps = 0;
+    let seconds = 0;
+    do {
+      step();
+      steps++;
+      seconds = (performance.now() - start) / 1000;
+    } while (seconds < roundSeconds);
+    rates.push((steps * B * T) / seconds);
+  }
+  const tokensPerSec = median(rates);
+  return {
+    ...run,
+    threads: isDataParallel() && run.path === 'fast' ? 2 : 1,
+    tokensPerSec,
+    rounds: rates.map(Math.round),
+    msPerStep: ((B * T) / tokensPerSec) * 1000,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    numTensorsBefore,
+    numTensorsAfter: tf.memory().numTensors,
+    loss,
+  };
+}
+
+/** Runs one configuration in a fresh process; null with a reason when it cannot run here. */
+function measureInChild(run: Run, argv: string[]): Row | string {
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...argv, '--child', JSON.stringify(run)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, RNN_BACKEND: undefined, RNN_PARALLEL: undefined },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (r.status !== 0) return r.stderr.split('\n').find((l) => l.startsWith('bench: '))?.slice('bench: '.length) ?? `exit code ${r.status}: ${r.stderr.trim()}`;
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as Row;
+}
+
+/** The PyTorch peer, or why it did not run. */
+function runPeer(): Peer | string {
+  if (!fs.existsSync(PEER_SCRIPT)) return `no peer script at ${PEER_SCRIPT}`;
+  const check = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (check.error) return `${PYTHON} cannot run (${check.error.message})`;
+  if (check.status !== 0) return `${PYTHON} cannot import torch`;
+  const r = spawnSync(PYTHON, [PEER_SCRIPT], { encoding: 'utf8' });
+  if (r.status !== 0) return `the peer script failed: ${r.stderr.trim().split('\n').pop()}`;
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as Peer;
+}
+
+function fasterPeer(a: Peer | string, b: Peer | string): Peer | string {
+  if (typeof a === 'string') return b;
+  if (typeof b === 'string') return a;
+  const [fast, slow] = a.tokens_per_s >= b.tokens_per_s ? [a, b] : [b, a];
+  return { ...fast, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max), runs: [slow.tokens_per_s, fast.tokens_per_s] };
+}
+
+function printTable(rows: Row[], skipped: string[], peer: Peer | string, headline: Row | undefined): void {
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const autograd = (b: string) => rows.find((r) => r.backend === b && r.path === 'autograd');
+  const lines = [['backend', 'path', 'threads', 'tokens/s', 'rounds min–max', 'ms/step', '× autograd', 'peak RSS', 'tensors before → after']];
+  for (const r of rows) {
+    const ref = autograd(r.backend);
+    lines.push([
+      r.backend,
+      r.path,
+      String(r.threads),
+      fmt(r.tokensPerSec),
+      `${fmt(Math.min(...r.rounds))}–${fmt(Math.max(...r.rounds))}`,
+      r.msPerStep.toFixed(1),
+      ref ? `${(r.tokensPerSec / ref.tokensPerSec).toFixed(1)}×` : '–',
+      `${Math.round(r.peakRssMB)} MB`,
+      `${r.numTensorsBefore} → ${r.numTensorsAfter}`,
+    ]);
+  }
+  const widths = lines[0].map((_, c) => Math.max(...lines.map((l) => l[c].length)));
+  for (const l of lines) console.log(l.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  for (const s of skipped) console.log(`skipped ${s}`);
+  if (typeof peer === 'string') {
+    console.log(`PyTorch peer: not run (${peer})`);
+  } else {
+    const runs = peer.runs ? `; runs before and after ours: ${peer.runs.map(fmt).join(', ')}` : '';
+    console.log(`PyTorch peer (CPU, same work): ${fmt(peer.tokens_per_s)} tokens/s (rounds ${fmt(peer.min)}–${fmt(peer.max)}${runs})`);
+    if (headline) console.log(`ours/peer: ${(headline.tokensPerSec / peer.tokens_per_s).toFixed(2)} (${headline.backend} ${headline.path}, ${headline.threads} thread${headline.threads > 1 ? 's' : ''})`);
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      backends: { type: 'string', default: BACKENDS.join(',') },
+      paths: { type: 'string', default: 'fast,autograd' },
+      rounds: { type: 'string', default: '5' },
+      'round-seconds': { type: 'string', default: '1' },
+      'no-peer': { type: 'boolean', default: false },
+      child: { type: 'string' },
+    },
+  });
+  const rounds = Number(values.rounds);
+  const roundSeconds = Number(values['round-seconds']);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer (got ${values.rounds})`);
+  if (!(roundSeconds > 0)) throw new Error(`--round-seconds must be > 0 (got ${values['round-seconds']})`);
+  if (values.child) {
+    console.log(JSON.stringify(await measure(JSON.parse(values.child) as Run, D2L, rounds, roundSeconds)));
+    return;
+  }
+  const backends = values.backends.split(',') as BackendName[];
+  const paths = values.paths.split(',') as TrainPath[];
+  for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`--backends takes ${BACKENDS.join(', ')} (got '${b}')`);
+  for (const p of paths) if (p !== 'fast' && p !== 'autograd') throw new Error(`--paths takes fast, autograd (got '${p}')`);
+  const childArgs = ['--rounds', String(rounds), '--round-seconds', String(roundSeconds)];
+  const log = values.json ? () => {} : (line: string) => console.log(line);
+  log(`training speed, d2l's recipe (V ${D2L.vocabSize}, H ${D2L.numHiddens}, B ${D2L.batchSize}, T ${D2L.numSteps}); ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} at start`);
+
+  // The peer runs before and after ours, and the ratio uses its faster run: a busy machine slows
+  // whichever runs at the time, and the comparison should not flatter us.
+  const peerBefore = values['no-peer'] ? 'turned off with --no-peer' : runPeer();
+  const rows: Row[] = [];
+  const skipped: string[] = [];
+  for (const backend of backends) {
+    // The fast path twice: split across the helper thread (the default), and on one thread.
+    const runs = paths.flatMap((p): Run[] => (p === 'fast' ? [{ backend, path: p, threads: 2 }, { backend, path: p, threads: 1 }] : [{ backend, path: p, threads: 1 }]));
+    for (const run of runs) {
+      const row = measureInChild(run, childArgs);
+      if (typeof row === 'string') {
+        skipped.push(`${backend}: ${row}`);
+        break; // the backend itself cannot start
+      }
+      if (run.threads > 1 && row.threads === 1) continue; // no helper thread here: the 1-thread run covers it
+      rows.push(row);
+      log(`  ${row.backend} ${row.path} ${row.threads} thread(s): ${Math.round(row.tokensPerSec)} tokens/s`);
+    }
+  }
+  const peerAfter = typeof peerBefore === 'string' ? peerBefore : runPeer();
+  const peer = fasterPeer(peerBefore, peerAfter);
+  // The headline is what training uses by default: the first backend that runs, the fast path.
+  const headline = rows.find((r) => r.path === 'fast');
+  printTable(rows, skipped, peer, headline);
+  if (values.json) {
+    const peerTokensPerSec = typeof peer === 'string' ? null : peer.tokens_per_s;
+    console.log(
+      JSON.stringify({
+        work: D2L,
+        cores: os.cpus().length,
+        loadAverage: os.loadavg()[0],
+        results: rows,
+        skipped,
+        peer: typeof peer === 'string' ? { tokensPerSec: null, reason: peer } : { tokensPerSec: peer.tokens_per_s, min: peer.min, max: peer.max, runs: peer.runs },
+        headline: headline ?? null,
+        ratio: headline && peerTokensPerSec ? headline.tokensPerSec / peerTokensPerSec : null,
+      }),
+    );
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+// The helper thread of data-parallel.ts: runs bpttStep on its rows of every minibatch, on its own
+// tfjs backend, and writes loss, gradients and final state back to shared memory.
+// Taught in 07-implementation (training speed).
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { bpttStep, type ParamTensors } from './bptt';
+import { CTRL, DONE, FAILED, layout, STOP, WORK } from './data-parallel';
+
+const { ctrl, port, backend } = workerData as { ctrl: Int32Array; port: MessagePort; backend: string };
+
+async function start(): Promise<void> {
+  try {
+    if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend '${backend}' did not start in the helper thread`);
+    await tf.ready();
+  } catch (e) {
+    parentPort!.postMessage({ error: (e as Error).message });
+    return;
+  }
+  parentPort!.postMessage({ backend: tf.getBackend() });
+  serve();
+}
+
+/** Waits for work and does it, until told to stop. Blocks this thread between steps, on purpose. */
+function serve(): void {
+  let data: SharedArrayBuffer | null = null;
+  let generation = 0;
+  for (;;) {
+    const command = Atomics.load(ctrl, CTRL.state);
+    if (command === STOP) return;
+    if (command !== WORK) {
+      Atomics.wait(ctrl, CTRL.state, command); // sleeps until the main thread changes it (never spins)
+      continue;
+    }
+    try {
+      while (generation !== Atomics.load(ctrl, CTRL.generation)) {
+        const msg = receiveMessageOnPort(port);
+        if (!msg) throw new Error('the shared buffer for a new minibatch shape did not arrive');
+        data = msg.message as SharedArrayBuffer;
+        generation++;
+      }
+      work(data!);
+      Atomics.store(ctrl, CTRL.numTensors, tf.memory().numTensors);
+      Atomics.store(ctrl, CTRL.state, DONE);
+    } catch (e) {
+      port.postMessage((e as Error).stack ?? String(e));
+      Atomics.store(ctrl, CTRL.state, FAILED);
+    }
+    Atomics.notify(ctrl, CTRL.state);
+  }
+}
+
+function work(data: SharedArrayBuffer): void {
+  const [B, T, V, H] = [ctrl[CTRL.B], ctrl[CTRL.T], ctrl[CTRL.V], ctrl[CTRL.H]];
+  const L = layout(B, T, V, H);
+  const f32 = new Float32Array(data);
+  const i32 = new Int32Array(data);
+  let offset = L.params;
+  const p = L.shapes.map((shape, i) => {
+    const t = tf.tensor(f32.subarray(offset, offset + L.sizes[i]), shape);
+    offset += L.sizes[i];
+    return t;
+  });
+  const params = { W_xh: p[0], W_hh: p[1], b_h: p[2], W_hq: p[3], b_q: p[4] } as ParamTensors;
+  const state = tf.tensor2d(f32.subarray(L.state, L.state + B * H), [B, H]);
+  const batch = { X: i32.slice(L.X, L.X + B * T), Y: i32.slice(L.Y, L.Y + B * T), batchSize: B, numSteps: T };
+  try {
+    const out = bpttStep(params, batch, state);
+    new Float64Array(data, 0, 1)[0] = out.loss;
+    offset = L.grads;
+    out.grads.forEach((g, i) => {
+      f32.set(g.dataSync(), offset);
+      offset += L.sizes[i];
+    });
+    f32.set(out.state.dataSync(), L.finalState);
+    tf.dispose([...out.grads, out.state]);
+  } finally {
+    tf.dispose([...p, state]);
+  }
+}
+
+void start();

@@ -1,0 +1,246 @@
+// Data parallelism for the fast path: the second half of every minibatch goes to a helper thread that
+// runs the same bpttStep on its own tfjs, and the two halves' gradients are averaged — what
+// PyTorch's DistributedDataParallel does across machines, here across the two cores of one.
+// Taught in 07-implementation (training speed). backend.ts starts the helper; bptt.ts uses it.
+//
+// In Node, tfjs-wasm runs every kernel on one thread (its multi-threaded build is switched off there,
+// and when started by hand it splits each step's 32-row products less well than this), so this is
+// how the fast path uses a second core. The threads talk through shared memory: the main thread
+// writes the parameters, the helper's rows and state, wakes the helper, computes its own half
+// meanwhile and waits (Atomics.wait) for the helper's gradients; the step stays synchronous.
+// The split changes only the order of float additions: the same numbers as one thread to ~1e-7.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import type { StepResult } from './autograd';
+import type { Batch } from './batches';
+import type { ParamTensors } from './bptt';
+
+type LocalStep = (params: ParamTensors, batch: Batch, state: tf.Tensor2D) => StepResult;
+
+// Words of the control array shared by both threads.
+export const CTRL = { state: 0, generation: 1, B: 2, T: 3, V: 4, H: 5, numTensors: 6, size: 8 } as const;
+// Values of CTRL.state: what the helper should do, or what it has done.
+export const IDLE = 0;
+export const WORK = 1;
+export const DONE = 2;
+export const FAILED = 3;
+export const STOP = 4;
+
+const STEP_TIMEOUT_MS = 10 * 60 * 1000; // far above any step of this workbook; a stuck helper is a bug
+const START_TIMEOUT_MS = 60 * 1000;
+
+/** Where each array lives in the shared data buffer, in 4-byte words (the loss, a float64, is at word 0). */
+export interface Layout {
+  sizes: number[]; // elements of each parameter, PARAM_NAMES order
+  shapes: number[][];
+  params: number; // float32, Σ sizes
+  state: number; // float32 [B, H], the helper's rows of the initial state
+  grads: number; // float32, Σ sizes
+  finalState: number; // float32 [B, H]
+  X: number; // int32 [B, T]
+  Y: number; // int32 [B, T]
+  words: number;
+}
+
+/** The buffer layout for the helper's B rows of T steps, vocabulary V and H hidden units. */
+export function layout(B: number, T: number, V: number, H: number): Layout {
+  const shapes = [[V, H], [H, H], [H], [H, V], [V]]; // W_xh, W_hh, b_h, W_hq, b_q
+  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const P = sizes.reduce((a, b) => a + b, 0);
+  const params = 2;
+  const state = params + P;
+  const grads = state + B * H;
+  const finalState = grads + P;
+  const X = finalState + B * H;
+  const Y = X + B * T;
+  return { sizes, shapes, params, state, grads, finalState, X, Y, words: Y + B * T };
+}
+
+/** The helper thread, as the main thread sees it. */
+export class DataParallelHelper {
+  private data: SharedArrayBuffer | null = null;
+  private geometry = '';
+  private broken: string | null = null;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly ctrl: Int32Array,
+    private readonly port: MessagePort,
+    readonly backend: string,
+  ) {}
+
+  /**
+   * One training step split by rows of the minibatch: the first ⌊B/2⌋ here, the rest on the helper.
+   * Loss and gradients are means over all T·B predictions, as if computed in one piece.
+   */
+  step(params: ParamTensors, batch: Batch, state: tf.Tensor2D, local: LocalStep): StepResult {
+    if (this.broken) throw new Error(this.broken);
+    const { batchSize: B, numSteps: T } = batch;
+    const [V, H] = params.W_xh.shape;
+    const B1 = Math.floor(B / 2); // rows computed here
+    const B2 = B - B1; // rows computed by the helper
+    const L = this.prepare(B2, T, V, H);
+    const f32 = new Float32Array(this.data!);
+    const i32 = new Int32Array(this.data!);
+    const weights = [params.W_xh, params.W_hh, params.b_h, params.W_hq, params.b_q];
+    let offset = L.params;
+    weights.forEach((t, i) => {
+      f32.set(t.dataSync(), offset);
+      offset += L.sizes[i];
+    });
+    const h0 = state.dataSync(); // [B, H]
+    f32.set(h0.subarray(B1 * H), L.state);
+    i32.set(batch.X.subarray(B1 * T), L.X);
+    i32.set(batch.Y.subarray(B1 * T), L.Y);
+    this.ctrl[CTRL.B] = B2;
+    this.ctrl[CTRL.T] = T;
+    this.ctrl[CTRL.V] = V;
+    this.ctrl[CTRL.H] = H;
+    Atomics.store(this.ctrl, CTRL.state, WORK);
+    Atomics.notify(this.ctrl, CTRL.state);
+
+    const myState = tf.tensor2d(h0.subarray(0, B1 * H), [B1, H]);
+    const myBatch: Batch = { X: batch.X.subarray(0, B1 * T), Y: batch.Y.subarray(0, B1 * T), batchSize: B1, numSteps: T };
+    let mine: StepResult | null = null;
+    try {
+      mine = local(params, myBatch, myState);
+    } finally {
+      myState.dispose();
+      try {
+        this.waitForHelper(); // even when our half failed, so the next step starts from a quiet helper
+      } catch (e) {
+        if (mine) tf.dispose([...mine.grads, mine.state]);
+        throw e;
+      }
+    }
+    const ours = mine as StepResult; // assigned, or local() threw and we never get here
+    const loss = (B1 * ours.loss + B2 * new Float64Array(this.data!, 0, 1)[0]) / B;
+    const out = tf.tidy(() => {
+      let off = L.grads;
+      const grads = ours.grads.map((g, i) => {
+        const theirs = tf.tensor(f32.subarray(off, off + L.sizes[i]), L.shapes[i]);
+        off += L.sizes[i];
+        return tf.add(tf.mul(g, B1 / B), tf.mul(theirs, B2 / B)); // weighted by rows: the mean over all
+      });
+      const finalState = tf.concat([ours.state, tf.tensor2d(f32.subarray(L.finalState, L.finalState + B2 * H), [B2, H])], 0); // [B, H]
+      return { grads, state: finalState as tf.Tensor2D };
+    });
+    tf.dispose([...ours.grads, ours.state]);
+    return { loss, grads: out.grads, state: out.state };
+  }
+
+  /** tf.memory().numTensors in the helper after its last step (for leak tests). */
+  helperNumTensors(): number {
+    return Atomics.load(this.ctrl, CTRL.numTensors);
+  }
+
+  /** Ends the helper thread (it holds nothing worth saving) and waits until it is gone. */
+  async stop(): Promise<void> {
+    Atomics.store(this.ctrl, CTRL.state, STOP);
+    Atomics.notify(this.ctrl, CTRL.state);
+    await this.worker.terminate();
+    this.port.close();
+  }
+
+  /** A shared buffer big enough for this geometry; a new one is handed to the helper over the port. */
+  private prepare(B: number, T: number, V: number, H: number): Layout {
+    const L = layout(B, T, V, H);
+    const key = `${B},${T},${V},${H}`;
+    if (key !== this.geometry) {
+      this.data = new SharedArrayBuffer(L.words * 4);
+      this.geometry = key;
+      this.port.postMessage(this.data);
+      this.ctrl[CTRL.generation]++;
+    }
+    return L;
+  }
+
+  private waitForHelper(): void {
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    while (Atomics.load(this.ctrl, CTRL.state) === WORK) {
+      Atomics.wait(this.ctrl, CTRL.state, WORK, 1000);
+      if (Date.now() > deadline) {
+        this.broken = `the data-parallel helper thread did not answer within ${STEP_TIMEOUT_MS / 1000} s; set RNN_PARALLEL=0 to train on one thread`;
+        throw new Error(this.broken);
+      }
+    }
+    const state = Atomics.load(this.ctrl, CTRL.state);
+    Atomics.store(this.ctrl, CTRL.state, IDLE);
+    if (state === FAILED) {
+      const why = receiveMessageOnPort(this.port)?.message ?? 'no reason given';
+      throw new Error(`the data-parallel helper thread failed: ${why}; set RNN_PARALLEL=0 to train on one thread`);
+    }
+  }
+}
+
+let active: DataParallelHelper | null = null;
+
+/** The running helper, or null when the fast path runs on one thread. */
+export function dataParallelHelper(): DataParallelHelper | null {
+  return active;
+}
+
+/** Cores this process may use (os.availableParallelism where Node has it). */
+export function availableCores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/**
+ * Starts a helper thread on the given tfjs backend and makes fastStep use it. Resolves to an error
+ * message instead of throwing when the thread cannot start (the fast path then stays on one thread).
+ */
+export async function startDataParallel(backend: string): Promise<string | null> {
+  await stopDataParallel();
+  const ctrl = new Int32Array(new SharedArrayBuffer(CTRL.size * 4));
+  const { port1, port2 } = new MessageChannel();
+  let worker: Worker;
+  try {
+    worker = new Worker(workerSource(), { eval: true, workerData: { ctrl, port: port2, backend }, transferList: [port2] });
+  } catch (e) {
+    port1.close();
+    return (e as Error).message;
+  }
+  const ready = await new Promise<string | null>((resolve) => {
+    const timer = setTimeout(() => resolve(`the helper thread did not start within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+    const done = (why: string | null) => {
+      clearTimeout(timer);
+      resolve(why);
+    };
+    worker.once('message', (m: { backend?: string; error?: string }) =>
+      done(m.error ?? (m.backend === backend ? null : `the helper thread runs on '${m.backend}', not '${backend}'`)),
+    );
+    worker.once('error', (e) => done(e.message));
+    worker.once('exit', (code) => done(`the helper thread exited with code ${code} while starting`));
+  });
+  worker.removeAllListeners('message');
+  worker.removeAllListeners('error');
+  worker.removeAllListeners('exit');
+  if (ready !== null) {
+    await worker.terminate();
+    port1.close();
+    return ready;
+  }
+  worker.unref(); // a waiting helper must not keep the process alive
+  port1.unref();
+  active = new DataParallelHelper(worker, ctrl, port1, backend);
+  return null;
+}
+
+/** Stops the helper thread, if any; fastStep then runs on one thread. */
+export async function stopDataParallel(): Promise<void> {
+  const h = active;
+  active = null;
+  if (h) await h.stop();
+}
+
+/**
+ * The code that starts the helper: its compiled .js, or its .ts source through tsx's require hook
+ * (tsx's loader does not reach worker threads' entry files).
+ */
+function workerSource(): string {
+  const file = path.join(__dirname, `data-parallel-worker${path.extname(__filename)}`);
+  const hook = file.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : '';
+  return `${hook}require(${JSON.stringify(file)});`;
+}
