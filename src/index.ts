@@ -15,3 +15,4 @@ export * from './random';
 export * from './state';
 export * from './train';
 export * from './vocab';
+export { check, notWrittenYet, NotWrittenYet } from './check';
