@@ -5,7 +5,7 @@ import { Rng } from '../random';
 import { defineCheck, type CheckCase } from './core';
 
 // ---------------------------------------------------------------------------------------------
-// 3.1 · timeMajorLabels: Y [B, T] row-major → [T·B] in the logits' order, row t·B + b
+// 3.2 · timeMajorLabels: Y [B, T] row-major → [T·B] in the logits' order, row t·B + b
 
 type LabelArgs = [Y: Int32Array, batchSize: number, numSteps: number];
 
@@ -32,7 +32,7 @@ function labelsVariant(Y: Int32Array, B: number, T: number, v: { shift?: number;
 
 export const timeMajorLabelsCheck = defineCheck<LabelArgs, Int32Array>({
   name: 'timeMajorLabels',
-  exercise: '3.1',
+  exercise: '3.2',
   reference: timeMajorLabels,
   referenceName: 'rw.timeMajorLabels',
   cases: [
@@ -72,7 +72,7 @@ export const timeMajorLabelsCheck = defineCheck<LabelArgs, Int32Array>({
 });
 
 // ---------------------------------------------------------------------------------------------
-// 3.2 · crossEntropy: logits [N, V] and labels [N] → the mean of −log softmax(logits)[label]
+// 3.1 · crossEntropy: logits [N, V] and labels [N] → the mean of −log softmax(logits)[label]
 
 type LossArgs = [logits: tf.Tensor2D, labels: tf.Tensor1D];
 
@@ -96,7 +96,7 @@ const pickedAt = (t: tf.Tensor2D, labels: tf.Tensor1D) => tf.sum(tf.mul(t, tf.on
 
 export const crossEntropyCheck = defineCheck<LossArgs, tf.Scalar>({
   name: 'crossEntropy',
-  exercise: '3.2',
+  exercise: '3.1',
   reference: crossEntropy,
   referenceName: 'rw.crossEntropy',
   cases: [
@@ -179,4 +179,4 @@ export const perplexityCheck = defineCheck<[meanLoss: number], number>({
 });
 
 /** Lesson 03's checks, by the names the notebook calls them. */
-export const lossChecks = { timeMajorLabels: timeMajorLabelsCheck, crossEntropy: crossEntropyCheck, perplexity: perplexityCheck };
+export const lossChecks = { crossEntropy: crossEntropyCheck, timeMajorLabels: timeMajorLabelsCheck, perplexity: perplexityCheck };
