@@ -5,73 +5,6 @@ import { Rng } from '../random';
 import { defineCheck, type CheckCase } from './core';
 
 // ---------------------------------------------------------------------------------------------
-// 3.2 · timeMajorLabels: Y [B, T] row-major → [T·B] in the logits' order, row t·B + b
-
-type LabelArgs = [Y: Int32Array, batchSize: number, numSteps: number];
-
-/** B sequences of T random labels below 28 (every entry distinct where B·T ≤ 28, so any misplacement shows). */
-function labelCase(name: string, B: number, T: number, seed: number): CheckCase<LabelArgs> {
-  return {
-    name,
-    args: () => {
-      const rng = new Rng(seed);
-      const Y = B * T <= 28 ? Int32Array.from(rng.shuffle(Array.from({ length: 28 }, (_, i) => i)).slice(0, B * T)) : Int32Array.from({ length: B * T }, () => rng.int(0, 27));
-      return [Y, B, T];
-    },
-  };
-}
-
-/** out[t·B + b] = Y[b·T + t + shift] for the steps t < T − skipLast, zeros elsewhere (the catalogue's variants). */
-function labelsVariant(Y: Int32Array, B: number, T: number, v: { shift?: number; skipLast?: number } = {}): Int32Array {
-  const out = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T - (v.skipLast ?? 0); t++) out[t * B + b] = Y[b * T + t + (v.shift ?? 0)] ?? 0;
-  }
-  return out;
-}
-
-export const timeMajorLabelsCheck = defineCheck<LabelArgs, Int32Array>({
-  name: 'timeMajorLabels',
-  exercise: '3.2',
-  reference: timeMajorLabels,
-  referenceName: 'rw.timeMajorLabels',
-  cases: [
-    labelCase('B = 3, T = 4', 3, 4, 41),
-    labelCase("B = 32, T = 35 (d2l's minibatch)", 32, 35, 42),
-    labelCase('B = 5, T = 2', 5, 2, 43),
-    labelCase('B = 1, T = 7 (one sequence)', 1, 7, 44),
-    labelCase('B = 6, T = 1 (one step)', 6, 1, 45),
-  ],
-  mistakes: [
-    {
-      id: 'batch-major',
-      message: "your labels are Y flattened as it is, batch-major: row b·T + t. The logits' row t·B + b is step t of sequence b, so the labels must be read column by column. This is the notes' (and d2l-en #1349's) bug: training stalls near the unigram perplexity",
-      wrong: (Y) => Int32Array.from(Y),
-    },
-    {
-      id: 'read-as-time-major',
-      message: 'you read Y as if it were already [T, B] and transposed it to batch-major: Y is [B, T], row b holds sequence b. Label t·B + b is Y[b][t]',
-      wrong: (Y, B, T) => {
-        const out = new Int32Array(B * T);
-        for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out[b * T + t] = Y[t * B + b];
-        return out;
-      },
-    },
-    {
-      id: 'shifted-again',
-      message: 'your labels are one step too far ahead: Y is already X shifted by one character, so label t·B + b is Y[b][t] itself, not the character after it',
-      wrong: (Y, B, T) => labelsVariant(Y, B, T, { shift: 1 }),
-    },
-    {
-      id: 'last-step-missing',
-      message: 'the last B labels (step T − 1) are all 0: your loop over the steps stops one step early',
-      wrong: (Y, B, T) => labelsVariant(Y, B, T, { skipLast: 1 }),
-    },
-  ],
-  advice: 'Entry t·B + b of the result is Y[b·T + t]',
-});
-
-// ---------------------------------------------------------------------------------------------
 // 3.1 · crossEntropy: logits [N, V] and labels [N] → the mean of −log softmax(logits)[label]
 
 type LossArgs = [logits: tf.Tensor2D, labels: tf.Tensor1D];
@@ -142,6 +75,73 @@ export const crossEntropyCheck = defineCheck<LossArgs, tf.Scalar>({
     },
   ],
   advice: 'The loss is the mean over the N rows of −o_y + log Σ_j exp(o_j)',
+});
+
+// ---------------------------------------------------------------------------------------------
+// 3.2 · timeMajorLabels: Y [B, T] row-major → [T·B] in the logits' order, row t·B + b
+
+type LabelArgs = [Y: Int32Array, batchSize: number, numSteps: number];
+
+/** B sequences of T random labels below 28 (every entry distinct where B·T ≤ 28, so any misplacement shows). */
+function labelCase(name: string, B: number, T: number, seed: number): CheckCase<LabelArgs> {
+  return {
+    name,
+    args: () => {
+      const rng = new Rng(seed);
+      const Y = B * T <= 28 ? Int32Array.from(rng.shuffle(Array.from({ length: 28 }, (_, i) => i)).slice(0, B * T)) : Int32Array.from({ length: B * T }, () => rng.int(0, 27));
+      return [Y, B, T];
+    },
+  };
+}
+
+/** out[t·B + b] = Y[b·T + t + shift] for the steps t < T − skipLast, zeros elsewhere (the catalogue's variants). */
+function labelsVariant(Y: Int32Array, B: number, T: number, v: { shift?: number; skipLast?: number } = {}): Int32Array {
+  const out = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T - (v.skipLast ?? 0); t++) out[t * B + b] = Y[b * T + t + (v.shift ?? 0)] ?? 0;
+  }
+  return out;
+}
+
+export const timeMajorLabelsCheck = defineCheck<LabelArgs, Int32Array>({
+  name: 'timeMajorLabels',
+  exercise: '3.2',
+  reference: timeMajorLabels,
+  referenceName: 'rw.timeMajorLabels',
+  cases: [
+    labelCase('B = 3, T = 4', 3, 4, 41),
+    labelCase("B = 32, T = 35 (d2l's minibatch)", 32, 35, 42),
+    labelCase('B = 5, T = 2', 5, 2, 43),
+    labelCase('B = 1, T = 7 (one sequence)', 1, 7, 44),
+    labelCase('B = 6, T = 1 (one step)', 6, 1, 45),
+  ],
+  mistakes: [
+    {
+      id: 'batch-major',
+      message: "your labels are Y flattened as it is, batch-major: row b·T + t. The logits' row t·B + b is step t of sequence b, so the labels must be read column by column. This is the notes' (and d2l-en #1349's) bug: training stalls near the unigram perplexity",
+      wrong: (Y) => Int32Array.from(Y),
+    },
+    {
+      id: 'read-as-time-major',
+      message: 'you read Y as if it were already [T, B] and transposed it to batch-major: Y is [B, T], row b holds sequence b. Label t·B + b is Y[b][t]',
+      wrong: (Y, B, T) => {
+        const out = new Int32Array(B * T);
+        for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out[b * T + t] = Y[t * B + b];
+        return out;
+      },
+    },
+    {
+      id: 'shifted-again',
+      message: 'your labels are one step too far ahead: Y is already X shifted by one character, so label t·B + b is Y[b][t] itself, not the character after it',
+      wrong: (Y, B, T) => labelsVariant(Y, B, T, { shift: 1 }),
+    },
+    {
+      id: 'last-step-missing',
+      message: 'the last B labels (step T − 1) are all 0: your loop over the steps stops one step early',
+      wrong: (Y, B, T) => labelsVariant(Y, B, T, { skipLast: 1 }),
+    },
+  ],
+  advice: 'Entry t·B + b of the result is Y[b·T + t]',
 });
 
 // ---------------------------------------------------------------------------------------------
