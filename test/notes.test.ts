@@ -71,6 +71,7 @@ interface Outcome {
   message?: string;
   quote?: string; // "Type: first line of the message"
   line?: string | null; // the notes' line that raised it
+  innermost?: string; // "file.py:function: line" where PyTorch raised it
   fixes: string[];
 }
 type Run = Record<string, any>;
@@ -165,6 +166,9 @@ describe("the notes' code under PyTorch, as the lessons quote it", () => {
 
   it('raises a RuntimeError in CrossEntropyLoss(y1, y2) instead of building a module', () => {
     const quote = raised(r.cross_entropy_class.notes_loss_func, 'RuntimeError', 'return torch.nn.CrossEntropyLoss(y1, y2)');
+    // the constructor's legacy size_average argument is tested for truth: `if size_average and reduce:`
+    assert.equal(r.cross_entropy_class.notes_loss_func.innermost, '_reduction.py:legacy_get_string: if size_average and reduce:');
+    assertQuoted('07', `\`${r.cross_entropy_class.notes_loss_func.innermost.split(': ').slice(1).join(': ')}\` in \`torch/nn/_reduction.py\``);
     assert.equal(raised(r.cross_entropy_class.with_index_targets, 'RuntimeError'), quote);
     assertQuoted('07', `\`${quote}\``);
   });

@@ -50,6 +50,13 @@ def notes_line(exc):
     return line
 
 
+def innermost_frame(exc):
+    """Where the exception was raised, as "file.py:function: source line" (None inside C code)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    last = frames[-1]
+    return f'{os.path.basename(last.filename)}:{last.name}: {last.line}'
+
+
 def outcome(fn, fixes=()):
     """Runs fn(); records its value (JSON-able) or the exception it raises, plus any warnings."""
     with warnings.catch_warnings(record=True) as caught:
@@ -58,7 +65,8 @@ def outcome(fn, fixes=()):
             record = {'raises': False, 'value': fn()}
         except Exception as exc:  # the point is to record whatever PyTorch raises
             record = {'raises': True, 'type': type(exc).__name__, 'message': str(exc),
-                      'quote': f'{type(exc).__name__}: {str(exc).splitlines()[0]}', 'line': notes_line(exc)}
+                      'quote': f'{type(exc).__name__}: {str(exc).splitlines()[0]}', 'line': notes_line(exc),
+                      'innermost': innermost_frame(exc)}
     record['warnings'] = [f'{w.category.__name__}: {w.message}' for w in caught]
     record['fixes'] = list(fixes)
     return record
