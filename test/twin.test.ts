@@ -87,6 +87,12 @@ function trainTorch(initial: Record<string, number[]>): number[] {
 }
 
 /** Asserts every step's loss agrees; returns the largest relative difference. */
+/** Lesson 07's markdown, where the twin is described. */
+function lessonMarkdown07(): string {
+  const nb = JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', '07-implementation.ipynb'), 'utf8')) as { cells: { cell_type: string; source: string[] }[] };
+  return nb.cells.filter((c) => c.cell_type === 'markdown').map((c) => c.source.join('')).join('\n');
+}
+
 function assertSameLosses(ts: number[], torch: number[]): number {
   assert.equal(torch.length, ts.length);
   let worst = 0;
@@ -108,6 +114,7 @@ describe('the fixed PyTorch model (rnn_fixed.py) and the TypeScript model', () =
       assert.ok(closest > 1e-3, `a gradient norm is within ${closest} of θ: the two models could clip differently`);
       assert.ok(ts.losses[STEPS - 1] < ts.losses[0] - 0.3, `training should make progress: ${ts.losses[0]} → ${ts.losses[STEPS - 1]}`);
       const worst = assertSameLosses(ts.losses, trainTorch(ts.initial));
+      assert.ok(lessonMarkdown07().includes(`the same ${STEPS} minibatches`), `lesson 07 should say how many steps the twins take: ${STEPS}`);
       t.diagnostic(`loss ${ts.losses[0].toFixed(4)} → ${ts.losses[STEPS - 1].toFixed(4)}, ${ts.clipped.filter((c) => c).length} of ${STEPS} steps clipped, largest relative difference ${worst.toExponential(2)}`);
     });
   }
