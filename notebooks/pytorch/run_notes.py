@@ -78,7 +78,8 @@ def graph_node(t):
 
 # ---- the smallest fixes, each named; a record lists the ones it needed --------------------------
 FIX_RETURN_LIST = 'forward returns the list Y instead of torch.tensor(Y)'
-FIX_TANH = 'forward applies torch.tanh to the state'
+FIX_RETURN_STACK = 'forward returns torch.stack(Y), a [T, B, V] tensor as the loss_func comment says'
+FIX_RETURN_CAT = "forward returns torch.cat(Y, dim=0), lesson 07's and d2l's fix"
 FIX_CAT_Y = 'loss_func concatenates torch.cat(list(y), dim=0): y is a [T, B, V] tensor'
 FIX_CE_CALL = 'loss_func calls torch.nn.CrossEntropyLoss()(y1, y2)'
 FIX_BACKWARD = 'loss.backword() spelt loss.backward() (torch.Tensor.backword aliased to backward)'
@@ -211,7 +212,7 @@ def run():
         'call': outcome(lambda: model(X)),
         # torch.tensor on one-element tensors does run, and returns a tensor with no history
         'on_scalars': outcome(lambda: (lambda t: {'grad_fn': graph_node(t), 'requires_grad': t.requires_grad})(
-            torch.tensor([y.sum() for y in ReturnsList(T, V, H).forward(X)[0]]))),
+            torch.tensor([y.sum() for y in ReturnsList(T, V, H).forward(X)[0]])), [FIX_RETURN_LIST]),
         'fixed_list': outcome(lambda: (lambda Ys: {'len': len(Ys), 'item_shape': list(Ys[0].shape),
                                                     'grad_fn': graph_node(Ys[0])})(ReturnsList(T, V, H).forward(X)[0]),
                               [FIX_RETURN_LIST]),
@@ -246,8 +247,8 @@ def run():
     r['cat_y_hat'] = {
         'on_list': outcome(lambda: {'shape': list(torch.cat(y_hat, dim=0).shape), 'grad_fn': graph_node(y1)},
                            [FIX_RETURN_LIST]),
-        'on_tensor_stack': outcome(lambda: notes.loss_func(torch.stack(y_hat), Y)),  # y_hat [T, B, V] as the comment says
-        'on_tensor_cat': outcome(lambda: notes.loss_func(torch.cat(y_hat, dim=0), Y)),  # lesson 07's forward fix
+        'on_tensor_stack': outcome(lambda: notes.loss_func(torch.stack(y_hat), Y), [FIX_RETURN_STACK]),
+        'on_tensor_cat': outcome(lambda: notes.loss_func(torch.cat(y_hat, dim=0), Y), [FIX_RETURN_CAT]),
     }
     r['cat_y'] = {
         'one_hot_tensor': outcome(lambda: notes.loss_func(y_hat, Y), [FIX_RETURN_LIST]),
@@ -255,7 +256,7 @@ def run():
     }
     r['cross_entropy_class'] = {
         'notes_loss_func': outcome(lambda: notes.loss_func(y_hat, list(Y)), [FIX_RETURN_LIST, FIX_CAT_Y]),
-        'with_index_targets': outcome(lambda: torch.nn.CrossEntropyLoss(y1, labels_time_major)),
+        'with_index_targets': outcome(lambda: torch.nn.CrossEntropyLoss(y1, labels_time_major), [FIX_RETURN_LIST]),
         'fixed': outcome(lambda: sig(loss_func_fixed(y_hat, Y).item(), 6), [FIX_RETURN_LIST, FIX_CAT_Y, FIX_CE_CALL]),
     }
     r['one_hot_targets'] = outcome(lambda: {
