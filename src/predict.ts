@@ -3,8 +3,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { preprocessLine } from './corpus';
 import type { RNNModelScratch } from './model';
-import { rnnStep } from './model';
+import { rnnStep, type RNNParams } from './model';
 import { Rng } from './random';
+import { initRNNState } from './state';
 import { Vocab } from './vocab';
 
 export class PredictError extends Error {
@@ -52,9 +53,8 @@ export function predictSteps(
   const steps: PredictionStep[] = [];
   const feed = (h: tf.Tensor2D, token: number) => tf.tidy(() => rnnStep(params, tf.oneHot(tf.tensor1d([token], 'int32'), vocabSize).toFloat() as tf.Tensor2D, h));
 
-  let h = model.beginState(1); // [1, H]
   const warm = opts.warmUp === false ? indices.slice(-1) : indices;
-  for (const token of warm.slice(0, -1)) h = swap(h, feed(h, token)); // warm-up: only the state matters
+  let h = warmUp(params, warm.slice(0, -1)); // [1, H]; the last prefix character is the loop's first input
   let token = warm[warm.length - 1];
   for (let i = 0; i < numPreds; i++) {
     h = swap(h, feed(h, token));
@@ -68,6 +68,19 @@ export function predictSteps(
   }
   h.dispose();
   return { text: vocab.toTokens(outputs).join(''), steps };
+}
+
+/**
+ * Warm-up (预热): the state [1, H] after reading `tokens` one at a time from the zero state, the
+ * outputs ignored — the prefix is given, there is nothing to predict. An empty list leaves the zeros.
+ */
+export function warmUp(params: RNNParams, tokens: number[]): tf.Tensor2D {
+  const [vocabSize, numHiddens] = params.W_xh.shape; // [V, H]
+  return tf.tidy(() => {
+    let h = initRNNState(1, numHiddens); // [1, H]
+    for (const token of tokens) h = rnnStep(params, tf.oneHot(tf.tensor1d([token], 'int32'), vocabSize).toFloat() as tf.Tensor2D, h);
+    return h;
+  });
 }
 
 /** The prefix plus numPreds generated characters (greedy unless a temperature is given). */

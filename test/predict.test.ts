@@ -6,7 +6,7 @@ import { initBackend } from '../src/backend';
 import { loadDataTimeMachine, type SeqDataLoader } from '../src/batches';
 import { makeConfig, PRESETS } from '../src/config';
 import { RNNModelScratch } from '../src/model';
-import { predict, predictSteps, PredictError, softmax } from '../src/predict';
+import { predict, predictSteps, PredictError, softmax, warmUp } from '../src/predict';
 import { Rng } from '../src/random';
 import { train } from '../src/train';
 import { tokenize, Vocab } from '../src/vocab';
@@ -119,6 +119,26 @@ describe('predictSteps', () => {
     assert.ok(maxDiff(cold.steps[0].probs, lastStepProbs('r')) < 1e-5);
     const diff = maxDiff(warm.steps[0].probs, cold.steps[0].probs);
     assert.ok(diff > 1e-3, `warm-up changed the next-character distribution by only ${diff}`);
+  });
+});
+
+describe('warmUp', () => {
+  it('ends in the state the forward pass ends in after reading the same tokens from zeros', () => {
+    const tokens = data.vocab.toIndices(Array.from('time traveller'));
+    const before = tf.memory().numTensors;
+    const h = warmUp(model.params, tokens);
+    assert.equal(tf.memory().numTensors, before + 1, 'only the returned state is left');
+    const forwardState = tf.tidy(() => model.forward(tf.tensor2d([tokens], [1, tokens.length], 'int32'), model.beginState(1)).state);
+    assert.deepEqual(h.shape, [1, model.numHiddens]);
+    assert.ok(maxDiff(h.dataSync(), forwardState.dataSync()) < 1e-6);
+    tf.dispose([h, forwardState]);
+  });
+
+  it('leaves the zero state when there is nothing to read', () => {
+    const h = warmUp(model.params, []);
+    assert.deepEqual(h.shape, [1, model.numHiddens]);
+    assert.ok(h.dataSync().every((v) => v === 0));
+    h.dispose();
   });
 });
 
