@@ -71,7 +71,7 @@ export const warmUpCheck = defineCheck<WarmArgs, tf.Tensor2D>({
   mistakes: [
     {
       id: 'no-tanh',
-      message: "your state is the notes' warm-up, h = h W_hh + x W_xh + b_h, without the tanh: its entries leave (−1, 1). Each warm-up step is the model's own step, rnnStep, nonlinearity included",
+      message: "your state is the notes' warm-up, h = h W_hh + x W_xh + b_h, without the tanh: nothing keeps its entries inside (−1, 1). Each warm-up step is the model's own step, rnnStep, nonlinearity included",
       wrong: (p, tokens) => readAll(p, tokens, linearStep(p)),
     },
     {
@@ -174,7 +174,7 @@ export const predictCheck = defineCheck<PredictArgs, string>({
     },
     {
       id: 'no-tanh',
-      message: "your steps have no tanh, like the notes' prefict: the state grows without bound and the predictions drift. Use the model's own step, rnnStep, for warm-up and for every prediction",
+      message: "your steps have no tanh, like the notes' prefict: the state is not kept inside (−1, 1), grows from step to step, and the predictions drift. Use the model's own step, rnnStep, for warm-up and for every prediction",
       wrong: (prefix, n, model, vocab) => greedy(prefix, n, model, vocab, { step: linearStep }),
     },
     {
