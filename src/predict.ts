@@ -62,7 +62,7 @@ export function predictSteps(
     const o = logits.dataSync() as Float32Array;
     logits.dispose();
     const probs = softmax(o, 1);
-    token = temperature === 0 ? argmax(o) : rng.categorical(withoutUnk(softmax(o, temperature)));
+    token = chooseNext(o, temperature, rng);
     steps.push({ probs, chosen: token });
     outputs.push(token);
   }
@@ -91,6 +91,14 @@ export function predict(prefix: string, numPreds: number, model: RNNModelScratch
 function swap(old: tf.Tensor2D, next: tf.Tensor2D): tf.Tensor2D {
   old.dispose();
   return next;
+}
+
+/**
+ * The next token from one step's logits o [V]: the argmax at temperature 0 (greedy, as d2l), otherwise one draw
+ * from softmax(o / temperature) with `rng` — never `<unk>`, which would print the placeholder itself.
+ */
+export function chooseNext(o: ArrayLike<number>, temperature: number, rng: Rng): number {
+  return temperature === 0 ? argmax(o) : rng.categorical(withoutUnk(softmax(o, temperature)));
 }
 
 /** `<unk>` stands for characters the vocab dropped; sampling it would print the placeholder itself. */

@@ -6,7 +6,7 @@ import { initBackend } from '../src/backend';
 import { loadDataTimeMachine, type SeqDataLoader } from '../src/batches';
 import { makeConfig, PRESETS } from '../src/config';
 import { RNNModelScratch } from '../src/model';
-import { predict, predictSteps, PredictError, softmax, warmUp } from '../src/predict';
+import { chooseNext, predict, predictSteps, PredictError, softmax, warmUp } from '../src/predict';
 import { Rng } from '../src/random';
 import { train } from '../src/train';
 import { tokenize, Vocab } from '../src/vocab';
@@ -139,6 +139,26 @@ describe('warmUp', () => {
     assert.deepEqual(h.shape, [1, model.numHiddens]);
     assert.ok(h.dataSync().every((v) => v === 0));
     h.dispose();
+  });
+});
+
+describe('chooseNext', () => {
+  it('is the argmax at temperature 0, <unk> included, and draws nothing from the Rng', () => {
+    const rng = new Rng(4);
+    assert.equal(chooseNext([0.5, 2, -1, 1.9], 0, rng), 1);
+    assert.equal(chooseNext([5, 2, -1], 0, rng), 0);
+    assert.equal(rng.next(), new Rng(4).next());
+  });
+
+  it('draws from softmax(o / temperature) with <unk> left out', () => {
+    const o = [3, 1, 0, Math.log(3)]; // index 0 is <unk>: the most likely, never drawn
+    const rng = new Rng(11);
+    const counts = [0, 0, 0, 0];
+    const n = 4000;
+    for (let i = 0; i < n; i++) counts[chooseNext(o, 1, rng)]++;
+    assert.equal(counts[0], 0);
+    const rest = [Math.E, 1, 3].map((w) => w / (Math.E + 1 + 3)); // exp(o) of indices 1..3, renormalised
+    rest.forEach((p, i) => assert.ok(Math.abs(counts[i + 1] / n - p) < 0.03, `index ${i + 1}: ${counts[i + 1] / n} vs ${p}`));
   });
 });
 

@@ -1,7 +1,7 @@
-// Checks for 06-prediction's exercises: warm-up, greedy prediction, softmax with a temperature.
+// Checks for 06-prediction's exercises: warm-up, greedy prediction, softmax with a temperature, the next character.
 import * as tf from '@tensorflow/tfjs';
 import { RNNModelScratch, rnnStep, type RNNParams } from '../model';
-import { predict, softmax, warmUp } from '../predict';
+import { chooseNext, predict, softmax, warmUp } from '../predict';
 import { Rng } from '../random';
 import { initRNNState } from '../state';
 import { tokenize, Vocab } from '../vocab';
@@ -252,5 +252,60 @@ export const softmaxCheck = defineCheck<SoftmaxArgs, Float32Array>({
   advice: 'Compare with P_τ(c) = exp(o_c/τ − m) / Σ_j exp(o_j/τ − m), where m = max_j o_j/τ',
 });
 
+// ---------------------------------------------------------------------------------------------
+// 6.4 chooseNext(o, temperature, rng) → the next token
+
+type ChooseArgs = [o: number[], temperature: number, rng: Rng];
+
+/** One draw from weights with <unk> (index 0) left in, as a sampler that forgot to leave it out. */
+const drawWithUnk = (o: number[], tau: number, rng: Rng): number => rng.categorical(softmax(o, tau));
+
+const UNK_LIKELY = [2.5, 1, 0.2, 1.4, -0.5, 0.8]; // <unk> (index 0) is the most likely: it must never be drawn
+const SPREAD = [-1, 2, 1.2, 0.3, 1.7, -0.4, 0.9];
+
+export const chooseNextCheck = defineCheck<ChooseArgs, number>({
+  name: 'chooseNext',
+  exercise: '6.4',
+  reference: chooseNext,
+  referenceName: 'rw.chooseNext',
+  cases: [
+    { name: 'τ = 0 (greedy), o = [0.5, 2, −1, 1.9]', args: () => [[0.5, 2, -1, 1.9], 0, new Rng(1)] },
+    { name: 'τ = 1, <unk> the most likely, Rng(2)', args: () => [UNK_LIKELY, 1, new Rng(2)] },
+    { name: 'τ = 0.5, Rng(3)', args: () => [SPREAD, 0.5, new Rng(3)] },
+    { name: 'τ = 2, Rng(4)', args: () => [SPREAD, 2, new Rng(4)] },
+    { name: 'τ = 1, <unk> the most likely, Rng(5)', args: () => [UNK_LIKELY, 1, new Rng(5)] },
+    { name: 'τ = 0.5, Rng(6)', args: () => [SPREAD, 0.5, new Rng(6)] },
+    { name: 'τ = 2, Rng(7)', args: () => [SPREAD, 2, new Rng(7)] },
+  ],
+  mistakes: [
+    {
+      id: 'zero-not-greedy',
+      message: 'at τ = 0 your choice is not the most likely character: o/0 is infinite and the probabilities become NaN. Temperature 0 means greedy — take the index of the largest logit, without drawing',
+      wrong: (o, tau, rng) => rng.categorical(Float32Array.from(softmax(o, tau), (p, i) => (i === 0 ? 0 : p))),
+    },
+    {
+      id: 'unk-drawn',
+      message: 'you drew index 0, <unk>: it stands for characters the vocabulary dropped, and drawing it would print "<unk>" itself. Set its probability to 0 before drawing',
+      wrong: (o, tau, rng) => (tau === 0 ? chooseNext(o, 0, rng) : drawWithUnk(o, tau, rng)),
+    },
+    {
+      id: 'always-greedy',
+      message: 'you took the most likely character although τ > 0: only τ = 0 is greedy. Otherwise draw from P_τ with rng.categorical',
+      wrong: (o, _tau, rng) => chooseNext(o, 0, rng),
+    },
+    {
+      id: 'temperature-ignored',
+      message: 'your draws follow softmax(o), whatever τ is. Draw from P_τ = softmax(o/τ) (rw.softmax(o, temperature))',
+      wrong: (o, tau, rng) => chooseNext(o, tau === 0 ? 0 : 1, rng),
+    },
+    {
+      id: 'times-temperature',
+      message: 'your draws follow softmax(o·τ): a small τ flattened the distribution instead of sharpening it. The logits are divided by τ',
+      wrong: (o, tau, rng) => (tau === 0 ? chooseNext(o, 0, rng) : chooseNext(o.map((x) => x * tau * tau), tau, rng)),
+    },
+  ],
+  advice: 'τ = 0: the argmax of o. τ > 0: rw.softmax(o, τ), the entry of <unk> (index 0) set to 0, then one rng.categorical draw',
+});
+
 /** Lesson 06's checks, by the names the notebook calls them: rw.check.predict(predict). */
-export const predictionChecks = { warmUp: warmUpCheck, predict: predictCheck, softmax: softmaxCheck };
+export const predictionChecks = { warmUp: warmUpCheck, predict: predictCheck, softmax: softmaxCheck, chooseNext: chooseNextCheck };
