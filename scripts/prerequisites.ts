@@ -4,6 +4,7 @@
 //
 //   node --import tsx scripts/prerequisites.ts notebooks   (npm run setup: Jupyter)
 //   node --import tsx scripts/prerequisites.ts test        (npm test's pretest: all of them, and the corpus)
+//   ... --check                                            (only check: what a user who is not root gets)
 //
 // Overrides, for machines that keep the tools elsewhere (and to try the missing-tool paths):
 // CHROMIUM=/path/to/chromium, TORCH_PYTHON=/path/to/python3, JUPYTER_PYTHON=/path/to/python3.
@@ -86,13 +87,19 @@ export function missingLine(prerequisites: readonly Prerequisite[]): string | nu
   return p.action === 'fail' ? p.line : null;
 }
 
+function thisHost(): { root: boolean; apt: boolean } {
+  return { root: process.getuid?.() === 0, apt: run('apt-get', ['--version']).status === 0 };
+}
+
 /**
  * Checks `prerequisites`, installs the missing ones when root with apt-get, and checks again.
  * Returns null when all are present, else the one line to print.
  */
-export function ensure(prerequisites: readonly Prerequisite[], log: (line: string) => void = console.log): string | null {
+export function ensure(
+  prerequisites: readonly Prerequisite[],
+  { log = console.log, host = thisHost() }: { log?: (line: string) => void; host?: { root: boolean; apt: boolean } } = {},
+): string | null {
   const missing = prerequisites.filter((p) => !p.present());
-  const host = { root: process.getuid?.() === 0, apt: run('apt-get', ['--version']).status === 0 };
   const todo = plan(missing, host);
   if (todo.action === 'none') return null;
   if (todo.action === 'fail') return todo.line;
@@ -107,14 +114,15 @@ export function ensure(prerequisites: readonly Prerequisite[], log: (line: strin
 }
 
 if (require.main === module) {
-  const which = process.argv[2] as keyof typeof FOR;
-  if (!(which in FOR)) {
-    console.error(`usage: scripts/prerequisites.ts ${Object.keys(FOR).join('|')}`);
+  const [which, flag] = process.argv.slice(2) as [keyof typeof FOR, string | undefined];
+  if (!(which in FOR) || (flag !== undefined && flag !== '--check')) {
+    console.error(`usage: scripts/prerequisites.ts ${Object.keys(FOR).join('|')} [--check]   (--check: never install)`);
     process.exit(2);
   }
   void (async () => {
+    const host = flag === '--check' ? { ...thisHost(), root: false } : thisHost();
     // The tests also read the corpus: offline without it, say so now rather than in dozens of tests.
-    const line = ensure(FOR[which]) ?? (which === 'test' ? await corpusProblem() : null);
+    const line = ensure(FOR[which], { host }) ?? (which === 'test' ? await corpusProblem() : null);
     if (line) {
       console.error(line);
       process.exitCode = 1;
