@@ -50,11 +50,14 @@ export const PYTORCH: Prerequisite = {
   present: () => run(torchPython(), ['-c', 'import torch']).status === 0,
 };
 
+const CJK_FONT_FILES = ['/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'];
+
 export const CJK_FONT: Prerequisite = {
   name: 'a CJK font',
   why: "the lessons' Chinese headings in screenshots",
   packages: ['fonts-wqy-microhei'],
-  present: () => run('fc-list', [':lang=zh', 'family']).out !== '',
+  // fc-list comes with Debian's fontconfig, which a fresh machine may lack even with the font.
+  present: () => run('fc-list', [':lang=zh', 'family']).out !== '' || CJK_FONT_FILES.some((f) => existsSync(f)),
 };
 
 export const FOR = {
