@@ -1,6 +1,7 @@
 // The system tools the notebooks and the tests need, checked in one place and installed from
 // Debian when we may (root with apt-get); otherwise one line naming what is missing and the exact
-// command to run. Nothing is reinstalled: a check that passes costs milliseconds.
+// command to run. Nothing is reinstalled: when all are there, the checks take a few seconds of CPU
+// (mostly Python importing torch and nbclient).
 //
 //   node --import tsx scripts/prerequisites.ts notebooks   (npm run setup: Jupyter)
 //   node --import tsx scripts/prerequisites.ts test        (npm test's pretest: all of them, and the corpus)
