@@ -43,7 +43,11 @@ export function* seqDataIterRandom(corpus: ArrayLike<number>, batchSize: number,
  * of the next.
  */
 export function* seqDataIterSequential(corpus: ArrayLike<number>, batchSize: number, numSteps: number, rng: Rng): Generator<Batch> {
-  const offset = rng.int(0, numSteps);
+  yield* sequentialFrom(corpus, batchSize, numSteps, rng.int(0, numSteps));
+}
+
+/** Sequential partitioning from a given start offset (validation starts at 0: no randomness). */
+function* sequentialFrom(corpus: ArrayLike<number>, batchSize: number, numSteps: number, offset: number): Generator<Batch> {
   const numTokens = Math.floor((corpus.length - offset - 1) / batchSize) * batchSize;
   const rowLen = numTokens / batchSize; // each of the B streams
   const numBatches = Math.floor(rowLen / numSteps);
@@ -61,7 +65,10 @@ export function* seqDataIterSequential(corpus: ArrayLike<number>, batchSize: num
   }
 }
 
-/** Corpus + vocab + partitioning: `epoch(rng)` yields one epoch's minibatches. */
+/**
+ * Corpus + vocab + partitioning: `epoch(rng)` yields one epoch's training minibatches. With a
+ * validation corpus (held-out text the training never sees), `validation()` yields its minibatches.
+ */
 export class SeqDataLoader {
   constructor(
     readonly corpus: Int32Array,
@@ -69,11 +76,19 @@ export class SeqDataLoader {
     readonly batchSize: number,
     readonly numSteps: number,
     readonly partition: Partition,
+    readonly valCorpus: Int32Array | null = null,
   ) {
     if (corpus.length < batchSize * numSteps + numSteps + 1) {
       throw new CorpusError(
         `the corpus has ${corpus.length} tokens, too few for one minibatch of ${batchSize} × ${numSteps} steps ` +
           `(needs at least ${batchSize * numSteps + numSteps + 1}); use a longer text, a smaller --batch-size or --num-steps, or a larger --max-tokens`,
+      );
+    }
+    if (valCorpus && valCorpus.length < batchSize * numSteps + 1) {
+      throw new CorpusError(
+        `only ${valCorpus.length} tokens are left after the ${corpus.length} training tokens for validation, too few for one ` +
+          `minibatch of ${batchSize} × ${numSteps} steps (needs at least ${batchSize * numSteps + 1}); ` +
+          `use a longer text or a smaller --max-tokens, or --num-val 0 to train without validation`,
       );
     }
   }
@@ -82,6 +97,28 @@ export class SeqDataLoader {
     const iter = this.partition === 'random' ? seqDataIterRandom : seqDataIterSequential;
     return iter(this.corpus, this.batchSize, this.numSteps, rng);
   }
+
+  /**
+   * The validation minibatches: the held-out text cut sequentially from its first token, the same
+   * every epoch (no offset, no shuffle), so one epoch's validation perplexity compares with the next.
+   * Row b of minibatch i+1 continues row b of minibatch i, so a state can be carried as in training.
+   */
+  validation(): Generator<Batch> {
+    if (!this.valCorpus) throw new Error('this loader has no validation text (load it with numVal > 0)');
+    return sequentialFrom(this.valCorpus, this.batchSize, this.numSteps, 0);
+  }
+}
+
+/**
+ * The held-out split: the training tokens are the first maxTokens (with maxTokens 0: all but the
+ * last numVal), the validation tokens the numVal that follow them (fewer if the text ends sooner).
+ * Like d2l-en's TimeMachine(num_train, num_val), validation text comes after the training text and
+ * is never trained on; unlike it, the two do not share a window at the boundary.
+ */
+export function splitCorpus(all: Int32Array, maxTokens: number, numVal: number): { train: Int32Array; val: Int32Array | null } {
+  const numTrain = maxTokens > 0 ? Math.min(maxTokens, all.length) : Math.max(all.length - numVal, 0);
+  const train = all.slice(0, numTrain);
+  return { train, val: numVal > 0 ? all.slice(numTrain, Math.min(all.length, numTrain + numVal)) : null };
 }
 
 /** d2l's load_corpus_time_machine: character indices of the whole book (or the first maxTokens). */
@@ -103,13 +140,17 @@ export interface DataOptions {
   batchSize: number;
   numSteps: number;
   partition?: Partition;
-  maxTokens?: number; // 0 = whole corpus
+  maxTokens?: number; // training tokens, from the start of the text; 0 = whole corpus (minus numVal)
+  numVal?: number; // validation tokens held out right after the training tokens; 0 (the default) = none
   corpusFile?: string; // train on this text instead of The Time Machine
   dataDir?: string;
 }
 
-/** d2l's load_data_time_machine: the loader and its vocab. */
+/** d2l's load_data_time_machine: the loader and its vocab, with a validation split when numVal > 0. */
 export async function loadDataTimeMachine(opts: DataOptions): Promise<SeqDataLoader> {
-  const { corpus, vocab } = buildCorpus(await readCorpusLines(opts), opts.maxTokens ?? 10000);
-  return new SeqDataLoader(corpus, vocab, opts.batchSize, opts.numSteps, opts.partition ?? 'sequential');
+  const maxTokens = opts.maxTokens ?? 10000;
+  const numVal = opts.numVal ?? 0;
+  const { corpus: all, vocab } = buildCorpus(await readCorpusLines(opts), maxTokens > 0 ? maxTokens + numVal : 0);
+  const { train, val } = splitCorpus(all, maxTokens, numVal);
+  return new SeqDataLoader(train, vocab, opts.batchSize, opts.numSteps, opts.partition ?? 'sequential', val);
 }

@@ -46,6 +46,8 @@ Usage: npm start -- [flags]
   --partition P         sequential | random                      (sequential)
   --path P              fast (hand-derived BPTT) | autograd      (fast)
   --max-tokens N        characters of the corpus used; 0 = all   (10000)
+  --num-val N           characters after the training ones held out for validation;
+                        validation perplexity is printed every epoch; 0 = none   (5000)
   --corpus FILE         train on this text file instead of The Time Machine
   --seed N              seed for init, batching and sampling     (0)
   --prefix TEXT         prefix for samples; repeat for several   ("time traveller", "traveller")
@@ -135,6 +137,7 @@ export function parseCli(argv: string[]): CliOptions {
     partition: { type: 'string' },
     path: { type: 'string' },
     'max-tokens': { type: 'string' },
+    'num-val': { type: 'string' },
     corpus: { type: 'string' },
     seed: { type: 'string' },
     prefix: { type: 'string', multiple: true },
@@ -157,6 +160,7 @@ export function parseCli(argv: string[]): CliOptions {
     partition: choice('partition', values.partition, ['sequential', 'random'] as const),
     path: choice('path', values.path, ['fast', 'autograd'] as const),
     maxTokens: num('max-tokens', values['max-tokens']),
+    numVal: num('num-val', values['num-val']),
     seed: num('seed', values.seed),
     numPreds: num('num-preds', values['num-preds']),
     prefix: values.prefix?.[0],
@@ -284,9 +288,14 @@ function progressBar(cfg: RNNConfig): ((m: EpochMetrics) => void) | undefined {
     const width = 30;
     const done = Math.round((m.epoch / cfg.numEpochs) * width);
     const bar = '#'.repeat(done) + '.'.repeat(width - done);
-    process.stderr.write(`\r[${bar}] epoch ${m.epoch}/${cfg.numEpochs}  perplexity ${m.perplexity.toFixed(2)}  ${Math.round(m.tokensPerSec)} tokens/s `);
+    process.stderr.write(`\r[${bar}] epoch ${m.epoch}/${cfg.numEpochs}  perplexity ${m.perplexity.toFixed(2)}${valPart(m)}  ${Math.round(m.tokensPerSec)} tokens/s `);
     if (m.epoch === cfg.numEpochs) process.stderr.write('\n');
   };
+}
+
+/** ", validation 7.12" when the epoch was validated, else nothing. */
+function valPart(m: EpochMetrics): string {
+  return m.valPerplexity === undefined ? '' : `, validation ${m.valPerplexity.toFixed(2)}`;
 }
 
 /** Epochs to the terminal; with --save, a snapshot of every epoch boundary (refusing non-finite parameters). */
@@ -305,9 +314,11 @@ function callbacks(
     onEpoch: (m) => {
       bar?.(m);
       if (m.sample !== undefined) {
-        const line = `epoch ${m.epoch}: perplexity ${m.perplexity.toFixed(2)}, ${m.sample}`;
+        const line = `epoch ${m.epoch}: perplexity ${m.perplexity.toFixed(2)}${valPart(m)}, ${m.sample}`;
         if (bar) process.stderr.write(`\r${line}\n`);
         else console.log(line);
+      } else if (!bar && m.valPerplexity !== undefined) {
+        console.log(`epoch ${m.epoch}: perplexity ${m.perplexity.toFixed(2)}${valPart(m)}`);
       }
       if (!keeper) return;
       const ckpt = checkpointOf(model, data.vocab, cfg, progress);
@@ -361,7 +372,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     keeper?.save();
 
-    console.log(`perplexity ${result.perplexity.toFixed(1)}, ${result.tokensPerSec.toFixed(1)} tokens/sec on ${backend}`);
+    const val = result.valPerplexity === undefined ? '' : `, validation perplexity ${result.valPerplexity.toFixed(1)}`;
+    console.log(`perplexity ${result.perplexity.toFixed(1)}${val}, ${result.tokensPerSec.toFixed(1)} tokens/sec on ${backend}`);
     const samples: Record<string, string> = {};
     for (const p of opts.prefixes) {
       samples[p] = predict(p, cfg.numPreds, model, data.vocab);
@@ -377,6 +389,8 @@ export async function main(argv: string[]): Promise<number> {
           samples,
           config: cfg,
           perplexities: result.history.map((m) => m.perplexity),
+          valPerplexity: result.valPerplexity ?? null, // null when --num-val 0
+          valPerplexities: result.history.map((m) => m.valPerplexity ?? null),
         }),
       );
     }

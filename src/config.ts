@@ -9,7 +9,10 @@ export interface RNNConfig {
   numHiddens: number; // H: size of the hidden state h_t
   batchSize: number; // B: sequences trained side by side
   numSteps: number; // T: time steps per sequence (how far BPTT reaches back)
-  maxTokens: number; // characters of the corpus used; 0 = all of it
+  maxTokens: number; // characters of the corpus trained on, from its start; 0 = all of it (minus numVal)
+  // Characters held out for validation, right after the training ones (d2l-en 9.5's num_val = 5000);
+  // never trained on, scored every epoch as validation perplexity. 0 = no validation.
+  numVal: number;
   numEpochs: number;
   lr: number; // SGD step size; d2l uses 1 with the mean loss
   theta: number; // gradient-clipping threshold on the global L2 norm; 0 = no clipping
@@ -28,7 +31,8 @@ export const DEFAULTS: Readonly<RNNConfig> = Object.freeze({
   numHiddens: 512,
   batchSize: 32,
   numSteps: 35,
-  maxTokens: 10000,
+  maxTokens: 10000, // d2l-zh 8.5's recipe trains on the first 10,000 characters; the validation text follows them
+  numVal: 5000,
   numEpochs: 500,
   lr: 1,
   theta: 1,
@@ -86,6 +90,7 @@ function validate(c: RNNConfig): void {
   }
   const nonNegativeInt: [keyof RNNConfig, string][] = [
     ['maxTokens', 'use 0 for the whole corpus, e.g. --max-tokens 10000'],
+    ['numVal', 'use 0 to train without validation, e.g. --num-val 5000'],
     ['seed', 'e.g. --seed 0'],
     ['sampleEvery', 'use 0 to turn samples off'],
     ['numPreds', 'e.g. 50'],

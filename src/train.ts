@@ -7,7 +7,7 @@ import type { Batch, SeqDataLoader } from './batches';
 import { fastStep } from './bptt';
 import { clipGradients } from './clipping';
 import type { RNNConfig, TrainPath } from './config';
-import { perplexity } from './loss';
+import { crossEntropy, perplexity, timeMajorLabels } from './loss';
 import { epochLoss, epochPerplexity, summarizeGradNorms } from './metrics';
 import { paramList, type RNNModelScratch, type RNNParams } from './model';
 import { predict } from './predict';
@@ -34,6 +34,7 @@ export interface EpochMetrics {
   tokensPerSec: number;
   gradNorm: { mean: number; min: number; max: number };
   clippedFraction: number; // share of minibatches whose gradient was clipped
+  valPerplexity?: number; // on the held-out validation text after this epoch (when the loader has one)
   sample?: string; // every cfg.sampleEvery epochs: greedy continuation of cfg.prefix
 }
 
@@ -49,6 +50,7 @@ export interface TrainCallbacks {
 export interface TrainResult {
   history: EpochMetrics[];
   perplexity: number; // of the last epoch
+  valPerplexity?: number; // of the last epoch, when the loader holds out validation text
   tokensPerSec: number; // over all epochs of this run
   epochs: number; // epochs completed, counting those before a resume
   backend: string;
@@ -157,6 +159,37 @@ export async function trainEpoch(
 }
 
 /**
+ * Perplexity on a loader's validation text: exp of the mean per-token cross-entropy over its
+ * minibatches, forward only (no gradients, parameters untouched). The state follows the training's
+ * rule: carried from minibatch to minibatch (sequential, resetState false) or zero for each one.
+ */
+export function validationPerplexity(model: RNNModelScratch, data: SeqDataLoader, resetState: boolean): number {
+  let state: tf.Tensor2D | null = null;
+  let lossSum = 0;
+  let tokens = 0;
+  try {
+    for (const batch of data.validation()) {
+      state = nextState(state, batch.batchSize, model.numHiddens, resetState);
+      const { batchSize: B, numSteps: T } = batch;
+      const out = tf.tidy(() => {
+        const X = tf.tensor2d(batch.X, [B, T], 'int32');
+        const labels = tf.tensor1d(timeMajorLabels(batch.Y, B, T), 'int32'); // [T*B], the logits' row order
+        const { logits, state: next } = model.forward(X, state!); // [T*B, V], [B, H]
+        return { loss: crossEntropy(logits, labels), state: next };
+      });
+      state.dispose();
+      state = out.state;
+      lossSum += out.loss.dataSync()[0] * B * T;
+      tokens += B * T;
+      out.loss.dispose();
+    }
+  } finally {
+    state?.dispose();
+  }
+  return perplexity(lossSum / tokens);
+}
+
+/**
  * d2l's train_ch8: cfg.numEpochs epochs (counting any already in `progress`), a greedy sample of
  * cfg.prefix every cfg.sampleEvery epochs, metrics to the callbacks and into the history.
  */
@@ -179,6 +212,7 @@ export async function train(
       stopped = 'interrupted';
       break;
     }
+    if (data.valCorpus) m.valPerplexity = validationPerplexity(model, data, cfg.resetState);
     if (cfg.sampleEvery > 0 && epochNo % cfg.sampleEvery === 0 && cfg.prefix) {
       m.sample = predict(cfg.prefix, cfg.numPreds, model, data.vocab);
     }
@@ -192,6 +226,7 @@ export async function train(
   return {
     history: progress.history,
     perplexity: last ? last.perplexity : NaN,
+    valPerplexity: last?.valPerplexity,
     tokensPerSec: seconds > 0 ? tokens / seconds : 0,
     epochs: progress.epoch,
     backend: tf.getBackend(),

@@ -57,6 +57,7 @@ const BAD: BadCase[] = [
   { what: 'lr 0', args: () => ['--lr', '0'], says: /lr must be a finite number > 0 \(got 0\)/ },
   { what: 'a negative lr', args: () => ['--lr', '-1'], says: /lr must be a finite number > 0 \(got -1\)/ },
   { what: 'lr NaN', args: () => ['--lr', 'NaN'], says: /--lr needs a number \(got 'NaN'\)/ },
+  { what: 'a negative --num-val', args: () => ['--num-val', '-5'], says: /numVal must be a whole number ≥ 0 \(got -5\); use 0 to train without validation/ },
   { what: 'a negative clip', args: () => ['--clip', '-0.5'], says: /theta \(the clipping threshold\) must be ≥ 0 \(got -0\.5\)/ },
   { what: 'a negative --save-every', args: () => ['--save-every', '-1'], says: /--save-every must be a whole number ≥ 0 \(got -1\)/ },
   { what: '--save-every without --save', args: () => ['--save-every', '5'], says: /--save-every needs --save FILE/, save: false },
@@ -124,6 +125,21 @@ describe('npm start', () => {
     assert.match(out.backend, /^(tensorflow|wasm|cpu)$/);
     assert.deepEqual(Object.keys(out.samples), ['time', 'the']);
     assert.ok(out.samples.time.startsWith('time'));
+    // The default holds out 5,000 characters after the training text: validation perplexity every epoch.
+    assert.equal(out.config.numVal, 5000);
+    assert.equal(out.valPerplexities.length, 2);
+    for (const v of out.valPerplexities) assert.ok(Number.isFinite(v) && v > 1, `validation perplexity ${v}`);
+    assert.equal(out.valPerplexity, out.valPerplexities[1]);
+    assert.match(r.stdout, /^epoch 1: perplexity \d+\.\d\d, validation \d+\.\d\d$/m);
+  });
+
+  it('--num-val 0 trains without validation: --json says null', async () => {
+    const r = await run('src/cli.ts', [...TINY, '--epochs', '1', '--num-val', '0', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trimEnd().split('\n').pop()!);
+    assert.equal(out.valPerplexity, null);
+    assert.deepEqual(out.valPerplexities, [null]);
+    assert.doesNotMatch(r.stdout, /validation/);
   });
 
   it('resumes exactly: 3 epochs saved, resumed to 6, equal 6 straight', async () => {
