@@ -1,6 +1,7 @@
 // Builds the offline course site: lessons/index.html plus one page per notebook.
 //
 //   npx tsx scripts/build-site.ts [--notebooks notebooks] [--executed .cache/executed] [--out lessons]
+//   (RNN_WORKBOOK_PRESET=test: from .cache/executed-test, as `RNN_WORKBOOK_PRESET=test npm run lessons` executes them)
 //
 // Page order and download links come from the source notebooks; cells and outputs from their
 // executed copies (same file names). nbconvert renders the cells with scripts/site/nbconvert/lesson;
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMBED_CLASS, PLOTLY_MIME } from '../src/plot';
 import { EXERCISE_TAG, learnerCopies, notebookAssets, solutionSource, stubSource } from './exercises';
+import { defaultOutDir } from './execute-notebooks';
 import { lessonContent, LessonContent } from './site/lesson';
 import { indexPage, lessonPage, SiteInfo } from './site/page';
 
@@ -314,7 +316,7 @@ function main(): void {
   const { values } = parseArgs({
     options: {
       notebooks: { type: 'string', default: path.join(ROOT, 'notebooks') },
-      executed: { type: 'string', default: path.join(ROOT, '.cache', 'executed') },
+      executed: { type: 'string', default: defaultOutDir(process.env.RNN_WORKBOOK_PRESET || undefined) }, // where npm run notebooks wrote them
       out: { type: 'string', default: path.join(ROOT, 'lessons') },
       title: { type: 'string' },
     },

@@ -1,14 +1,19 @@
 // Runs notebooks headless on the tslab kernel and writes executed copies to .cache/ (notebooks/
 // stays committed without outputs). A notebook fails on any cell error and on anything written
 // to stderr. RNN_WORKBOOK_PRESET is passed to the kernel so notebooks can pick a small config.
+// Before any notebook runs, the corpus and the kernel are checked once (scripts/preflight.ts); a
+// notebook whose source and library did not change since its last clean run is not executed
+// again (scripts/notebook-cache.ts; --force runs it anyway). Progress: a line per cell.
 //
-//   node --import tsx scripts/execute-notebooks.ts [--preset test] [--timeout 3600] [--out DIR] [--no-build] [file.ipynb ...]
+//   node --import tsx scripts/execute-notebooks.ts [--preset test] [--timeout 3600] [--out DIR] [--no-build] [--force] [file.ipynb ...]
 //   Output: .cache/executed/ (no preset; what the lesson pages are built from) or .cache/executed-<preset>/.
 import { spawn } from 'child_process';
 import { mkdirSync, readFileSync, readdirSync } from 'fs';
 import { basename, delimiter, dirname, join, resolve } from 'path';
 import { EMBED_CLASS, FIGURE_CLASS, PLOTLY_MIME } from '../src/plot';
+import { cacheKey, forget, isCached, libraryDigest, remember } from './notebook-cache';
 import { KERNEL_NAME, ROOT, buildLibrary, jupyterPython, linkPackage, writeKernelSpec } from './notebook-env';
+import { corpusProblem, writeKernelCheck } from './preflight';
 
 export interface Problem {
   cell: number | null; // index in the notebook's cells; null when the run itself failed
@@ -68,6 +73,7 @@ export interface RunOptions {
   preset?: string; // → RNN_WORKBOOK_PRESET in the kernel
   timeoutSec?: number; // per cell; lessons train for minutes
   outDir?: string;
+  onProgress?: (line: string) => void; // a line per finished cell, while the notebook runs
 }
 
 export const NOTEBOOKS_DIR = join(ROOT, 'notebooks');
@@ -104,6 +110,8 @@ export function prepare(opts: { build?: boolean } = {}): Prepared {
   return { python, jupyterPath };
 }
 
+const PROGRESS = 'progress: ';
+
 export function executeNotebook(file: string, prepared: Prepared, opts: RunOptions = {}): Promise<NotebookRun> {
   const notebook = resolve(file);
   const outDir = opts.outDir ?? defaultOutDir(opts.preset);
@@ -120,15 +128,25 @@ export function executeNotebook(file: string, prepared: Prepared, opts: RunOptio
   else delete env.RNN_WORKBOOK_PRESET; // the options decide, so outDir and the kernel agree
   const args = [join(__dirname, 'run_notebook.py'), notebook, output, '--kernel', KERNEL_NAME];
   args.push('--timeout', String(opts.timeoutSec ?? 3600), '--cwd', dirname(notebook));
+  if (opts.onProgress) args.push('--progress');
 
   return new Promise((done, fail) => {
     const child = spawn(prepared.python, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    let partial = ''; // stderr up to its last newline is split into progress lines and the rest
+    child.stderr.on('data', (b: Buffer) => {
+      const lines = (partial + b.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith(PROGRESS) && opts.onProgress) opts.onProgress(line.slice(PROGRESS.length));
+        else stderr += `${line}\n`;
+      }
+    });
     child.on('error', fail);
     child.on('close', (code) => {
+      stderr += partial;
       const last = stdout.trim().split('\n').pop() ?? '';
       let summary: Omit<NotebookRun, 'notebook' | 'output' | 'ok' | 'figures'>;
       try {
@@ -161,6 +179,7 @@ export function report(r: NotebookRun): string {
 async function main(argv: string[]): Promise<number> {
   const opts: RunOptions = { preset: process.env.RNN_WORKBOOK_PRESET || undefined };
   let build = true;
+  let force = false;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
@@ -168,18 +187,41 @@ async function main(argv: string[]): Promise<number> {
     else if (a === '--timeout') opts.timeoutSec = Number(argv[++i]);
     else if (a === '--out') opts.outDir = resolve(argv[++i] ?? '');
     else if (a === '--no-build') build = false;
+    else if (a === '--force') force = true;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}; see the header of scripts/execute-notebooks.ts`);
     else files.push(a);
   }
   if (opts.timeoutSec !== undefined && !(opts.timeoutSec > 0)) throw new Error('--timeout takes seconds per cell, e.g. --timeout 600');
+  const corpus = await corpusProblem(); // first: offline without a corpus must fail in seconds
+  if (corpus) throw new Error(corpus);
   const prepared = prepare({ build });
   const notebooks = files.length ? files : listNotebooks();
-  console.log(`executing ${notebooks.length} notebook(s) → ${opts.outDir ?? defaultOutDir(opts.preset)}${opts.preset ? ` (preset ${opts.preset})` : ''}`);
+  const outDir = opts.outDir ?? defaultOutDir(opts.preset);
+  const library = libraryDigest();
+  const todo = notebooks.map((nb) => {
+    const output = join(outDir, basename(nb));
+    const key = cacheKey(nb, library, opts.preset);
+    return { nb, output, key, cached: !force && isCached(output, key) };
+  });
+  const stale = todo.filter((t) => !t.cached).length;
+  console.log(`${notebooks.length} notebook(s) → ${outDir}${opts.preset ? ` (preset ${opts.preset})` : ''}: ${stale} to execute, ${notebooks.length - stale} unchanged`);
+  if (stale) {
+    const check = await executeNotebook(writeKernelCheck(), prepared, { outDir: join(ROOT, '.cache', 'preflight', 'executed'), timeoutSec: 120 });
+    if (!check.ok) throw new Error(`kernel '${KERNEL_NAME}' cannot run the library; run npm run setup. ${check.problems.map((p) => `${p.kind}: ${p.message}`).join('; ')}`);
+  }
   let failed = 0;
-  for (const nb of notebooks) {
-    const r = await executeNotebook(nb, prepared, opts);
+  for (const [i, t] of todo.entries()) {
+    const head = `[${i + 1}/${todo.length}] ${basename(t.nb)}`;
+    if (t.cached) {
+      console.log(`${head}: unchanged since its last clean run, kept`);
+      continue;
+    }
+    console.log(`${head}: executing`);
+    forget(t.output);
+    const r = await executeNotebook(t.nb, prepared, { ...opts, onProgress: (line) => console.log(`    ${line}`) });
     console.log(report(r));
-    if (!r.ok) failed++;
+    if (r.ok) remember(t.output, t.key);
+    else failed++;
   }
   return failed ? 1 : 0;
 }

@@ -5,10 +5,14 @@ reply is hooked; stderr stream outputs count as problems too. Jupyter's `raises-
 not honoured: after a failure tslab aborts the cells queued behind it (tslab#19), so "Run All"
 would stop there for a learner. The executed notebook is written even on failure.
 
-usage: run_notebook.py IN OUT --kernel tslab --timeout SECONDS --cwd DIR
+With --progress, a line per finished cell goes to stderr ("progress: cell 3/12 4.1s <first line>"),
+for the caller to show while a long notebook runs.
+
+usage: run_notebook.py IN OUT --kernel tslab --timeout SECONDS --cwd DIR [--progress]
 """
 import argparse
 import json
+import sys
 import time
 
 import nbformat
@@ -28,14 +32,24 @@ def main():
     ap.add_argument('--kernel', default='tslab')
     ap.add_argument('--timeout', type=int, default=3600)
     ap.add_argument('--cwd', required=True)
+    ap.add_argument('--progress', action='store_true')
     args = ap.parse_args()
 
     nb = nbformat.read(args.input, as_version=4)
+    code_cells = sum(1 for c in nb.cells if c.cell_type == 'code' and c.source.strip())  # nbclient skips empty ones
     problems = []
     executed = []
+    started = [time.monotonic()]
+
+    def on_cell_start(cell, cell_index):
+        started[0] = time.monotonic()
 
     def on_cell_executed(cell, cell_index, execute_reply):
         executed.append(cell_index)
+        if args.progress:
+            first = next((line for line in cell.source.splitlines() if line.strip()), '')[:60]
+            print(f'progress: cell {len(executed)}/{code_cells} {time.monotonic() - started[0]:.1f}s  {first}',
+                  file=sys.stderr, flush=True)
         status = execute_reply['content'].get('status')
         if status != 'ok':
             message = f'execute_reply status {status}'
@@ -45,7 +59,7 @@ def main():
 
     client = NotebookClient(nb, kernel_name=args.kernel, timeout=args.timeout, startup_timeout=120,
                             force_raise_errors=True, resources={'metadata': {'path': args.cwd}},
-                            on_cell_executed=on_cell_executed)
+                            on_cell_start=on_cell_start, on_cell_executed=on_cell_executed)
     start = time.monotonic()
     try:
         client.execute()
@@ -69,7 +83,6 @@ def main():
                                  'source': head(cell.source)})
 
     nbformat.write(nb, args.output)
-    code_cells = sum(1 for c in nb.cells if c.cell_type == 'code' and c.source.strip())  # nbclient skips empty ones
     print(json.dumps({'seconds': seconds, 'cells': code_cells, 'executed': len(executed), 'problems': problems}))
 
 

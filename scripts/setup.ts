@@ -1,35 +1,18 @@
 // npm run setup: everything between `npm install` and opening a notebook. Safe to run again.
-//   1. Jupyter (nbconvert, nbclient): checked; installed from Debian when root with apt-get.
+//   1. Jupyter (nbconvert, nbclient): checked; installed from Debian when root with apt-get
+//      (scripts/prerequisites.ts; the tests' own tools are installed by npm test's pretest).
 //   2. node_modules/rnn-workbook → project root, so notebooks `import * as rw from 'rnn-workbook'`.
 //   3. The library built into dist/ (notebooks import the compiled build, not src/).
 //   4. The tslab kernel spec in the user's Jupyter data dir, starting this checkout's tslab.
 import { existsSync } from 'fs';
 import { join } from 'path';
 import { KERNEL_NAME, buildLibrary, jupyterPython, linkPackage, run, writeKernelSpec } from './notebook-env';
-
-const DEBIAN_PACKAGES = ['jupyter-notebook', 'jupyter-nbconvert', 'jupyter-client'];
+import { FOR, ensure } from './prerequisites';
 
 function ensureJupyter(): void {
-  const version = run('jupyter', ['nbconvert', '--version']);
-  if (version.status === 0 && jupyterPython()) {
-    console.log(`jupyter: nbconvert ${version.out}, nbclient in ${jupyterPython()}`);
-    return;
-  }
-  const root = process.getuid?.() === 0;
-  if (root && run('apt-get', ['--version']).status === 0) {
-    console.log(`jupyter: missing; apt-get install ${DEBIAN_PACKAGES.join(' ')}`);
-    for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...DEBIAN_PACKAGES]]) {
-      const r = run('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-      if (r.status !== 0) throw new Error(`apt-get ${args[0]} failed (exit ${r.status})`);
-    }
-    if (run('jupyter', ['nbconvert', '--version']).status === 0 && jupyterPython()) return;
-  }
-  throw new Error(
-    'Jupyter is missing. Install it, then run npm run setup again:\n' +
-      `  Debian/Ubuntu: sudo apt-get install ${DEBIAN_PACKAGES.join(' ')}\n` +
-      '  elsewhere:     python3 -m pip install --user notebook nbconvert nbclient\n' +
-      '(set JUPYTER_PYTHON=/path/to/python if nbclient lives in a Python that is not python3)',
-  );
+  const line = ensure(FOR.notebooks);
+  if (line) throw new Error(`${line}\n  (elsewhere: python3 -m pip install --user notebook nbconvert nbclient; set JUPYTER_PYTHON=/path/to/python if nbclient lives in a Python that is not python3)`);
+  console.log(`jupyter: nbconvert ${run('jupyter', ['nbconvert', '--version']).out}, nbclient in ${jupyterPython()}`);
 }
 
 /** Installs the spec user-level and checks Jupyter resolves the name `tslab` to it. */
@@ -63,7 +46,7 @@ function main(): void {
     }
   }
   if (!failed && existsSync(join(__dirname, '..', 'notebooks'))) {
-    console.log('ready: jupyter notebook notebooks/  (or open them in VS Code and pick the TypeScript kernel)');
+    console.log('ready: npm run notebook  (or open notebooks/ in VS Code and pick the TypeScript kernel)');
   }
   process.exitCode = failed ? 1 : 0;
 }

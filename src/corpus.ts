@@ -47,8 +47,9 @@ export async function downloadTimeMachine(dataDir = defaultDataDir(), url = TIME
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     body = new Uint8Array(await res.arrayBuffer());
   } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code; // fetch's 'fetch failed' alone does not say why: ENOTFOUND = offline
     throw new CorpusError(
-      `${TIME_MACHINE_FILE} is not in ${dataDir} and downloading ${url} failed (${(err as Error).message}); ` +
+      `${TIME_MACHINE_FILE} is not in ${dataDir} and downloading ${url} failed (${(err as Error).message}${cause ? `: ${cause}` : ''}); ` +
         `download it by hand and set RNN_WORKBOOK_DATA to its folder`,
     );
   }

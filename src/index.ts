@@ -8,6 +8,7 @@ export * from './clipping';
 export * from './config';
 export * from './corpus';
 export * from './loss';
+export * from './metrics';
 export * from './model';
 export * from './plot';
 export * from './predict';

@@ -3,8 +3,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { preprocessLine } from './corpus';
 import type { RNNModelScratch } from './model';
-import { rnnStep } from './model';
+import { rnnStep, type RNNParams } from './model';
 import { Rng } from './random';
+import { initRNNState } from './state';
 import { Vocab } from './vocab';
 
 export class PredictError extends Error {
@@ -52,9 +53,8 @@ export function predictSteps(
   const steps: PredictionStep[] = [];
   const feed = (h: tf.Tensor2D, token: number) => tf.tidy(() => rnnStep(params, tf.oneHot(tf.tensor1d([token], 'int32'), vocabSize).toFloat() as tf.Tensor2D, h));
 
-  let h = model.beginState(1); // [1, H]
   const warm = opts.warmUp === false ? indices.slice(-1) : indices;
-  for (const token of warm.slice(0, -1)) h = swap(h, feed(h, token)); // warm-up: only the state matters
+  let h = warmUp(params, warm.slice(0, -1)); // [1, H]; the last prefix character is the loop's first input
   let token = warm[warm.length - 1];
   for (let i = 0; i < numPreds; i++) {
     h = swap(h, feed(h, token));
@@ -62,12 +62,25 @@ export function predictSteps(
     const o = logits.dataSync() as Float32Array;
     logits.dispose();
     const probs = softmax(o, 1);
-    token = temperature === 0 ? argmax(o) : rng.categorical(withoutUnk(softmax(o, temperature)));
+    token = chooseNext(o, temperature, rng);
     steps.push({ probs, chosen: token });
     outputs.push(token);
   }
   h.dispose();
   return { text: vocab.toTokens(outputs).join(''), steps };
+}
+
+/**
+ * Warm-up (预热): the state [1, H] after reading `tokens` one at a time from the zero state, the
+ * outputs ignored — the prefix is given, there is nothing to predict. An empty list leaves the zeros.
+ */
+export function warmUp(params: RNNParams, tokens: number[]): tf.Tensor2D {
+  const [vocabSize, numHiddens] = params.W_xh.shape; // [V, H]
+  return tf.tidy(() => {
+    let h = initRNNState(1, numHiddens); // [1, H]
+    for (const token of tokens) h = rnnStep(params, tf.oneHot(tf.tensor1d([token], 'int32'), vocabSize).toFloat() as tf.Tensor2D, h);
+    return h;
+  });
 }
 
 /** The prefix plus numPreds generated characters (greedy unless a temperature is given). */
@@ -78,6 +91,14 @@ export function predict(prefix: string, numPreds: number, model: RNNModelScratch
 function swap(old: tf.Tensor2D, next: tf.Tensor2D): tf.Tensor2D {
   old.dispose();
   return next;
+}
+
+/**
+ * The next token from one step's logits o [V]: the argmax at temperature 0 (greedy, as d2l), otherwise one draw
+ * from softmax(o / temperature) with `rng` — never `<unk>`, which would print the placeholder itself.
+ */
+export function chooseNext(o: ArrayLike<number>, temperature: number, rng: Rng): number {
+  return temperature === 0 ? argmax(o) : rng.categorical(withoutUnk(softmax(o, temperature)));
 }
 
 /** `<unk>` stands for characters the vocab dropped; sampling it would print the placeholder itself. */

@@ -8,6 +8,7 @@ import { fastStep } from './bptt';
 import { clipGradients } from './clipping';
 import type { RNNConfig, TrainPath } from './config';
 import { perplexity } from './loss';
+import { epochLoss, epochPerplexity, summarizeGradNorms } from './metrics';
 import { paramList, type RNNModelScratch, type RNNParams } from './model';
 import { predict } from './predict';
 import { Rng } from './random';
@@ -105,8 +106,8 @@ export async function trainEpoch(
   const stepFn = callbacks.stepFn ?? STEP_FNS[cfg.path];
   const params = paramList(model.params);
   let state: tf.Tensor2D | null = null;
-  let lossSum = 0;
-  let tokens = 0;
+  const batchLosses: number[] = [];
+  const batchTokens: number[] = [];
   let clippedCount = 0;
   let lastGoodNorm = NaN;
   const norms: number[] = [];
@@ -128,9 +129,8 @@ export async function trainEpoch(
       }
       sgd(params, clip.grads, cfg.lr);
       tf.dispose(clip.grads);
-      const n = batch.batchSize * batch.numSteps;
-      lossSum += out.loss * n;
-      tokens += n;
+      batchLosses.push(out.loss);
+      batchTokens.push(batch.batchSize * batch.numSteps);
       lastGoodNorm = clip.norm;
       norms.push(clip.norm);
       if (clip.clipped) clippedCount++;
@@ -142,16 +142,17 @@ export async function trainEpoch(
     state?.dispose();
   }
   const seconds = (performance.now() - start) / 1000;
-  const loss = lossSum / tokens;
+  const tokens = batchTokens.reduce((a, b) => a + b, 0);
+  const { mean, min, max } = summarizeGradNorms(norms, cfg.theta);
   return {
     epoch,
-    loss,
-    perplexity: perplexity(loss),
+    loss: epochLoss(batchLosses, batchTokens),
+    perplexity: epochPerplexity(batchLosses, batchTokens),
     tokens,
     seconds,
     tokensPerSec: tokens / seconds,
-    gradNorm: { mean: norms.reduce((a, b) => a + b, 0) / norms.length, min: Math.min(...norms), max: Math.max(...norms) },
-    clippedFraction: clippedCount / norms.length,
+    gradNorm: { mean, min, max },
+    clippedFraction: clippedCount / norms.length, // what clipGradients did: per tensor or by value, too (lesson 04)
   };
 }
 

@@ -22,8 +22,10 @@ import {
   type RefBatch,
   type RefParams,
 } from './reference';
+import { PYTORCH, torchPython } from '../scripts/prerequisites';
+import { skipWithout } from './needs';
 
-const PYTHON = '/usr/bin/python3';
+const PYTHON = torchPython(); // Debian's python3 with python3-torch (TORCH_PYTHON overrides)
 const TOL = 1e-5; // float32 tfjs against float64, relative per tensor
 
 before(async () => {
@@ -158,13 +160,6 @@ print(json.dumps({'loss': loss.item(), 'state': h.detach().reshape(-1).tolist(),
                   'grads': {n: p.grad.reshape(-1).tolist() for n, p in params.items()}}))
 `;
 
-function torchAvailable(): string | null {
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (r.error) return `${PYTHON} cannot run (${r.error.message})`;
-  if (r.status !== 0) return `${PYTHON} cannot import torch: ${r.stderr.trim().split('\n').pop()}`;
-  return null;
-}
-
 function runTorch(p: RefParams, b: RefBatch): { loss: number; state: number[]; grads: Record<string, number[]> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-torch-'));
   try {
@@ -187,15 +182,10 @@ function runTorch(p: RefParams, b: RefBatch): { loss: number; state: number[]; g
 }
 
 describe('autogradStep against PyTorch', () => {
-  const missing = torchAvailable();
+  if (skipWithout(PYTORCH)) return;
 
   for (const c of CASES) {
-    it(`matches PyTorch float64 autograd's loss, gradients and final state on ${c.name}`, (t) => {
-      if (missing) {
-        if (process.env.CI) assert.fail(`PyTorch is required in CI: ${missing}`);
-        t.skip(`PyTorch not available locally: ${missing}`);
-        return;
-      }
+    it(`matches PyTorch float64 autograd's loss, gradients and final state on ${c.name}`, () => {
       const p = randomRefParams(c.V, c.H, c.scale, c.seed);
       const batch = randomRefBatch(c.V, c.H, c.B, c.T, c.seed + 100);
       const torch = runTorch(p, batch);

@@ -81,6 +81,11 @@ describe('the check machinery', () => {
     assert.equal(threw.status, 'threw');
     assert.match(threw.line, /threw on case "small": TypeError: x\.foo is not a function/);
     assert.equal(double.run(undefined as never).ok, false, 'not a function at all');
+    const callsAnother = double.run(() => {
+      throw notWrittenYet('half');
+    });
+    assert.equal(callsAnother.status, 'threw', 'the learner wrote double, but it calls an unfinished exercise');
+    assert.match(callsAnother.line, /double \(exercise 0\.1\) calls half, which is not written yet: write half first, or call the library's rw\.half instead/);
   });
 
   it('frees every tensor and variable a case makes, whatever the learner returns', () => {

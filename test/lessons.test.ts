@@ -12,6 +12,8 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { buildSite, lessonNames } from '../scripts/build-site';
 import { figureBundle, lineChart, plotlyEmbedBundle } from '../src/plot';
+import { CHROMIUM, JUPYTER } from '../scripts/prerequisites';
+import { skipWithout } from './needs';
 import { browser, browserHooks, checkSite, copyNotebookAssets, openPage, removeTmpDirs, ROOT, siteBuiltBefore, snapshotNotebooks, tmpDir } from './site-checks';
 
 browserHooks();
@@ -118,6 +120,7 @@ function writeSamples(dir: string): { notebooksDir: string; executedDir: string 
 }
 
 describe('lessons site from sample notebooks', () => {
+  if (skipWithout(CHROMIUM, JUPYTER)) return; // nbconvert renders the pages, Chromium checks them
   const dir = tmpDir();
   const { notebooksDir, executedDir } = writeSamples(dir);
   const outDir = path.join(dir, 'site');
@@ -195,6 +198,7 @@ const extra = process.env.LESSONS_EXECUTED_DIR;
 if (extra) {
   const dir = path.resolve(ROOT, extra);
   describe(`lessons site from the executed notebooks in ${path.relative(ROOT, dir) || dir}`, () => {
+    if (skipWithout(CHROMIUM, JUPYTER)) return;
     const sources = path.join(ROOT, 'notebooks');
     const notebooksDir = snapshotNotebooks(sources);
     copyNotebookAssets(sources, notebooksDir);

@@ -26,13 +26,15 @@ import {
 import { CHECK_TAG, EXERCISE_TAG, learnerCopies, tagsOf, type LearnerCopy, type NotebookCell } from '../scripts/exercises';
 import { KERNEL_NAME, ROOT } from '../scripts/notebook-env';
 import { EMBED_CLASS, FIGURE_CLASS, PLOTLY_MIME } from '../src/plot';
+import { CHROMIUM, JUPYTER } from '../scripts/prerequisites';
+import { missing, skipWithout } from './needs';
 import { browserHooks, checkSite, copyNotebookAssets, removeTmpDirs, siteBuiltBefore, tmpDir } from './site-checks';
 
 const PRESET = 'test';
 let prepared: Prepared;
 
 before(() => {
-  prepared = prepare(); // links the package, builds dist/, writes the kernel spec
+  if (!missing(JUPYTER)) prepared = prepare(); // links the package, builds dist/, writes the kernel spec
 });
 
 const read = (file: string): NotebookJson => JSON.parse(readFileSync(file, 'utf8')) as NotebookJson;
@@ -54,6 +56,7 @@ function makeNotebook(dir: string, name: string, cells: (string | [string, strin
 }
 
 describe('the notebook runner', () => {
+  if (skipWithout(JUPYTER)) return;
   const dir = join(ROOT, '.cache', 'test-notebooks');
   const outDir = join(dir, 'executed');
   before(() => {
@@ -203,6 +206,7 @@ describe('notebooks/', { concurrency: KERNELS_AT_ONCE }, () => {
     }
   });
 
+  if (skipWithout(JUPYTER)) return;
   for (const file of notebooks) {
     it(`${basename(file)} runs cleanly with RNN_WORKBOOK_PRESET=${PRESET} and every exercise's check prints ✓`, async () => {
       const name = basename(file);
@@ -241,6 +245,7 @@ describe('notebooks/', { concurrency: KERNELS_AT_ONCE }, () => {
 // The lessons' site, from the notebooks executed above: never from older copies, so a lesson that
 // failed (or did not run) fails every check here with its name, rather than skipping them.
 describe('lessons site from the executed notebooks', () => {
+  if (skipWithout(CHROMIUM, JUPYTER)) return;
   const names = notebooks.map((f) => basename(f));
   const isLesson = new Set(lessonNames(NOTEBOOKS_DIR));
   const lessons = names.map((f) => f.slice(0, -'.ipynb'.length)).filter((name) => isLesson.has(name));

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { CHROMIUM, chromiumPath } from '../scripts/prerequisites';
+import { skipWithout } from './needs';
 import {
   LiveChart,
   PLOTLY_MIME,
@@ -194,13 +196,13 @@ describe('displaying', () => {
 // The HTML alone, opened from file:// in Chromium: once plain, once with require.js on the page
 // (Debian's libjs-requirejs when installed, else a minimal AMD loader), which makes UMD builds
 // register with define() instead of setting window.Plotly.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_PATH = chromiumPath();
 const REQUIRE_JS = '/usr/share/javascript/requirejs/require.js';
 const AMD_SHIM = `<script>window.define = function () { window.amdDefines = (window.amdDefines || 0) + 1; };
 window.define.amd = {}; window.require = window.requirejs = function () {};</script>`;
 
-// Locally a missing Chromium skips these; in CI (which installs it) it fails them.
-describe('the text/html in a browser', { skip: existsSync(CHROMIUM) || process.env.CI ? false : `no Chromium at ${CHROMIUM}` }, () => {
+describe('the text/html in a browser', () => {
+  if (skipWithout(CHROMIUM)) return;
   const dir = mkdtempSync(join(tmpdir(), 'rw-plot-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -213,7 +215,7 @@ describe('the text/html in a browser', { skip: existsSync(CHROMIUM) || process.e
   async function render(url: string): Promise<{ drawn: number; divs: number; legend: string[]; plotly: string; pwned: unknown; network: string[] }> {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM_PATH,
       args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
     });
     try {

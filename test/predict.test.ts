@@ -6,7 +6,7 @@ import { initBackend } from '../src/backend';
 import { loadDataTimeMachine, type SeqDataLoader } from '../src/batches';
 import { makeConfig, PRESETS } from '../src/config';
 import { RNNModelScratch } from '../src/model';
-import { predict, predictSteps, PredictError, softmax } from '../src/predict';
+import { chooseNext, predict, predictSteps, PredictError, softmax, warmUp } from '../src/predict';
 import { Rng } from '../src/random';
 import { train } from '../src/train';
 import { tokenize, Vocab } from '../src/vocab';
@@ -119,6 +119,46 @@ describe('predictSteps', () => {
     assert.ok(maxDiff(cold.steps[0].probs, lastStepProbs('r')) < 1e-5);
     const diff = maxDiff(warm.steps[0].probs, cold.steps[0].probs);
     assert.ok(diff > 1e-3, `warm-up changed the next-character distribution by only ${diff}`);
+  });
+});
+
+describe('warmUp', () => {
+  it('ends in the state the forward pass ends in after reading the same tokens from zeros', () => {
+    const tokens = data.vocab.toIndices(Array.from('time traveller'));
+    const before = tf.memory().numTensors;
+    const h = warmUp(model.params, tokens);
+    assert.equal(tf.memory().numTensors, before + 1, 'only the returned state is left');
+    const forwardState = tf.tidy(() => model.forward(tf.tensor2d([tokens], [1, tokens.length], 'int32'), model.beginState(1)).state);
+    assert.deepEqual(h.shape, [1, model.numHiddens]);
+    assert.ok(maxDiff(h.dataSync(), forwardState.dataSync()) < 1e-6);
+    tf.dispose([h, forwardState]);
+  });
+
+  it('leaves the zero state when there is nothing to read', () => {
+    const h = warmUp(model.params, []);
+    assert.deepEqual(h.shape, [1, model.numHiddens]);
+    assert.ok(h.dataSync().every((v) => v === 0));
+    h.dispose();
+  });
+});
+
+describe('chooseNext', () => {
+  it('is the argmax at temperature 0, <unk> included, and draws nothing from the Rng', () => {
+    const rng = new Rng(4);
+    assert.equal(chooseNext([0.5, 2, -1, 1.9], 0, rng), 1);
+    assert.equal(chooseNext([5, 2, -1], 0, rng), 0);
+    assert.equal(rng.next(), new Rng(4).next());
+  });
+
+  it('draws from softmax(o / temperature) with <unk> left out', () => {
+    const o = [3, 1, 0, Math.log(3)]; // index 0 is <unk>: the most likely, never drawn
+    const rng = new Rng(11);
+    const counts = [0, 0, 0, 0];
+    const n = 4000;
+    for (let i = 0; i < n; i++) counts[chooseNext(o, 1, rng)]++;
+    assert.equal(counts[0], 0);
+    const rest = [Math.E, 1, 3].map((w) => w / (Math.E + 1 + 3)); // exp(o) of indices 1..3, renormalised
+    rest.forEach((p, i) => assert.ok(Math.abs(counts[i + 1] / n - p) < 0.03, `index ${i + 1}: ${counts[i + 1] / n} vs ${p}`));
   });
 });
 

@@ -190,6 +190,10 @@ function passed(spec: CheckSpec<any, any>): CheckResult {
 
 function failed(spec: CheckSpec<any, any>, caseName: string, error: unknown): CheckResult {
   const base = { ok: false, exercise: spec.exercise, name: spec.name, case: caseName };
+  if (error instanceof NotWrittenYet && error.exercise !== spec.name) {
+    const line = `✗ ${spec.name} (exercise ${spec.exercise}) calls ${error.exercise}, which is not written yet: write ${error.exercise} first, or call the library's rw.${error.exercise} instead`;
+    return { ...base, line, status: 'threw' };
+  }
   if (error instanceof NotWrittenYet) {
     const line = `✗ ${spec.name} (exercise ${spec.exercise}) is not written yet: replace the line \`throw rw.notWrittenYet(…)\` in the cell above with your code, run that cell, then this one`;
     return { ...base, line, status: 'not-written' };
