@@ -7,12 +7,16 @@
 // executed copies (same file names). nbconvert renders the cells with scripts/site/nbconvert/lesson;
 // this script typesets the maths with KaTeX, wraps each lesson in a page with navigation, and copies
 // plotly.js and KaTeX from node_modules into <out>/assets, so no page needs the network.
+// Each lesson is offered twice for download: with solutions (<out>/notebooks/) and as the learner's
+// copy (<out>/exercises/, made by scripts/exercises.ts); an exercise cell shows the learner's stub,
+// with the reference code folded under "Solution".
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMBED_CLASS, PLOTLY_MIME } from '../src/plot';
+import { EXERCISE_TAG, learnerCopies, notebookAssets, solutionSource, stubSource } from './exercises';
 import { defaultOutDir } from './execute-notebooks';
 import { lessonContent, LessonContent } from './site/lesson';
 import { indexPage, lessonPage, SiteInfo } from './site/page';
@@ -30,7 +34,9 @@ export interface BuildOptions {
 export interface BuiltLesson extends Omit<LessonContent, 'bodyHtml'> {
   name: string; // '03-language-models'
   page: string; // relative to outDir
-  notebook: string; // relative to outDir
+  notebook: string; // relative to outDir: the notebook with solutions
+  exercises: string; // relative to outDir: the learner's copy, solutions replaced by stubs
+  exerciseNames: string[]; // the functions the learner writes, in order
   brokenLinks: string[]; // relative links in the notebook that lead nowhere on the site (e.g. ../src/*.ts)
 }
 
@@ -54,11 +60,14 @@ export function buildSite(options: BuildOptions): BuiltSite {
     throw new Error(`${problems.join('\n')}\nRun \`npm run lessons\` (executes the notebooks, then builds the site), or pass --executed <dir>.`);
   }
 
+  // First, so a malformed solution region stops the build with the notebook, cell and line.
+  const copies = new Map(learnerCopies(options.notebooksDir, names).map((c) => [c.name, c]));
   const fragments = renderCells(names, options.executedDir, options.jupyter ?? process.env.JUPYTER ?? 'jupyter');
   const lessons = names.map((name) => {
     const content = lessonContent(fragments.get(name)!, name, names);
     for (const e of content.mathErrors) log(`warning: ${name}: KaTeX cannot typeset ${JSON.stringify(e.tex)}: ${e.message}`);
-    return { name, page: `${name}.html`, notebook: `notebooks/${name}.ipynb`, brokenLinks: [] as string[], ...content };
+    const exerciseNames = copies.get(name)!.stubs.map((s) => s.name);
+    return { name, page: `${name}.html`, notebook: `notebooks/${name}.ipynb`, exercises: `exercises/${name}.ipynb`, exerciseNames, brokenLinks: [] as string[], ...content };
   });
 
   const site: SiteInfo = { title: options.title ?? 'Lessons', description: options.description ?? '' };
@@ -66,6 +75,10 @@ export function buildSite(options: BuildOptions): BuiltSite {
   lessons.forEach((lesson, i) => files.set(lesson.page, lessonPage(site, lessons, i)));
   files.set('index.html', indexPage(site, lessons));
   for (const name of names) files.set(`notebooks/${name}.ipynb`, fs.readFileSync(path.join(options.notebooksDir, `${name}.ipynb`)));
+  for (const [name, copy] of copies) files.set(`exercises/${name}.ipynb`, copy.json);
+  for (const [rel, from] of notebookAssets(options.notebooksDir)) {
+    for (const dir of ['notebooks', 'exercises']) files.set(`${dir}/${rel}`, fs.readFileSync(from)); // the downloads' relative files
+  }
   for (const [to, from] of assets(lessons.some((l) => l.figures > 0))) files.set(to, fs.readFileSync(from));
 
   // Images beside the notebooks come along; other relative links must land on a page of the site.
@@ -146,6 +159,7 @@ interface Output {
 interface Cell {
   cell_type: string;
   source: string | string[];
+  metadata?: { tags?: string[]; [key: string]: unknown };
   outputs?: Output[];
 }
 
@@ -168,7 +182,7 @@ const text = (source: unknown) => (Array.isArray(source) ? source.join('') : Str
  * as Jupyter shows them.
  */
 function forThePage(nb: Notebook): Notebook {
-  const cells = nb.cells.map((cell) => {
+  const cells = nb.cells.map(exerciseForThePage).map(foldsForThePage).map((cell) => {
     if (!cell.outputs) return cell;
     const outputs: Output[] = [];
     for (const o of cell.outputs) {
@@ -186,6 +200,35 @@ function forThePage(nb: Notebook): Notebook {
     return { ...cell, outputs: outputs.map((o) => (o.output_type === 'stream' ? { ...o, text: overwriteCarriageReturns(text(o.text)) } : o)) };
   });
   return { ...nb, cells };
+}
+
+/**
+ * An exercise cell shows what the learner starts from, the stub, and carries the reference code
+ * (the cell without its marker lines) for the template's folded "Solution".
+ */
+function exerciseForThePage(cell: Cell): Cell {
+  if (cell.cell_type !== 'code' || !cell.metadata?.tags?.includes(EXERCISE_TAG)) return cell;
+  const source = text(cell.source);
+  const stub = stubSource(source); // well-formed: learnerCopies() checked the source notebook
+  const metadata = { ...cell.metadata, solution: solutionSource(source), exercise_names: stub.stubs.map((s) => s.name) };
+  return { ...cell, source: stub.source, metadata };
+}
+
+/**
+ * `<details class="hint"><summary>Hint</summary>` … `</details>`, each on its own line, fold a hint
+ * in Jupyter, which renders the Markdown between them. nbconvert 6's Markdown renderer would keep
+ * that text raw, so those lines travel through it as comments (restoreFolds puts them back).
+ */
+const FOLD_LINE = /^[ \t]*(?:<details\b[^>]*>(?:[ \t]*<summary\b[^>]*>.*?<\/summary>)?|<summary\b[^>]*>.*?<\/summary>|<\/details>)[ \t]*$/gm;
+const FOLD_COMMENT = /<!--lesson:fold ([^ ]*?)-->/g;
+
+function foldsForThePage(cell: Cell): Cell {
+  if (cell.cell_type !== 'markdown') return cell;
+  return { ...cell, source: text(cell.source).replace(FOLD_LINE, (line) => `\n<!--lesson:fold ${encodeURIComponent(line.trim())}-->\n`) };
+}
+
+export function restoreFolds(html: string): string {
+  return html.replace(FOLD_COMMENT, (_, line: string) => decodeURIComponent(line));
 }
 
 function overwriteCarriageReturns(s: string): string {
@@ -219,7 +262,7 @@ function renderCells(names: string[], executedDir: string, jupyter: string): Map
       }
       throw new Error(`nbconvert failed:\n${e.stderr ?? e.message}`);
     }
-    return new Map(names.map((name) => [name, fs.readFileSync(path.join(tmp, 'html', `${name}.html`), 'utf8')]));
+    return new Map(names.map((name) => [name, restoreFolds(fs.readFileSync(path.join(tmp, 'html', `${name}.html`), 'utf8'))]));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

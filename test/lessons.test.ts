@@ -70,7 +70,16 @@ const SAMPLES: Record<string, object[]> = {
       figure('Gradient norm', { norm: [1, 5, 2, 9, 3] }),
       { ...figure('Perplexity (clipped)', { train: [3, 2.5, 2, 1.8] }), output_type: 'execute_result', execution_count: 5 },
     ], ['hide-input']),
-    code(6, 'throw new Error("<script>")', [
+    // An exercise as WORKBOOK.md lays it out: task, folded hint (with maths inside), exercise cell, check cell.
+    md('### Exercise 1.1 · One step of the recurrence\n\nWrite `rnnStep`; the check below prints ✓ when it is right.'),
+    md('<details class="hint"><summary>Hint</summary>\n\nTwo products, the bias $\\mathbf{b}_h$, then *squash*.\n\n</details>\n' +
+      '<details class="hint"><summary>Hint 2</summary>\n\nThe squash is `tanh`.\n\n</details>'),
+    code(6, 'function rnnStep(params: rw.RNNParams, x: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {\n  // BEGIN SOLUTION\n' +
+      '  return tf.tanh(tf.add(tf.add(tf.matMul(x, params.W_xh), tf.matMul(h, params.W_hh)), params.b_h));\n  // END SOLUTION\n}', [], ['exercise']),
+    code(7, 'rw.check.rnnStep(rnnStep);', [
+      { output_type: 'stream', name: 'stdout', text: ['✓ rnnStep (exercise 1.1) matches rw.rnnStep on all 4 cases\n'] },
+    ], ['check']),
+    code(8, 'throw new Error("<script>")', [
       { output_type: 'error', ename: 'Error', evalue: '<script>', traceback: ['\u001b[31mError\u001b[0m: <script>window.__pwned="traceback"</script>', '    at <anonymous>:1:7'] },
     ]),
   ],
@@ -138,7 +147,7 @@ describe('lessons site from sample notebooks', () => {
   test('reads title, contents and a "What you will learn" summary from the notebook', () => {
     const [overview] = site().lessons;
     assert.equal(overview.title, '循环神经网络 · RNN overview');
-    assert.deepEqual(overview.toc.map((t) => t.level), [2, 2, 3]);
+    assert.deepEqual(overview.toc.map((t) => t.level), [2, 2, 3, 3]);
     assert.match(overview.summaryHtml, /summarises the sequence so far/);
     assert.match(overview.summaryHtml, /<ul>[\s\S]*perplexity[\s\S]*<\/ul>/);
     assert.equal(overview.figures, 3);

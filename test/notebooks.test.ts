@@ -1,11 +1,15 @@
 // Every notebook in notebooks/ runs headless on the tslab kernel with the small test preset:
-// no cell fails, nothing lands on stderr, and every chart carries the full plotly bundle.
+// no cell fails, nothing lands on stderr, and every chart carries the full plotly bundle. Both
+// versions of each lesson run: as committed, every exercise's check prints ✓; the learner's copy
+// (scripts/exercises.ts, stubs instead of solutions) runs to the end too, with one "✗ … not written
+// yet" per exercise. On machines with 4 or more cores the two versions of a lesson run side by side.
 // The runner's own failure detection is checked first, on notebooks made up here. Last, the
 // lessons' site is built from the executed copies just written and checked in headless Chromium
 // (the checks of test/site-checks.ts, the same as for test/lessons.test.ts's sample site).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { availableParallelism } from 'os';
 import { basename, join } from 'path';
 import { buildSite, lessonNames } from '../scripts/build-site';
 import {
@@ -19,6 +23,7 @@ import {
   type NotebookRun,
   type Prepared,
 } from '../scripts/execute-notebooks';
+import { CHECK_TAG, EXERCISE_TAG, learnerCopies, tagsOf, type LearnerCopy, type NotebookCell } from '../scripts/exercises';
 import { KERNEL_NAME, ROOT } from '../scripts/notebook-env';
 import { EMBED_CLASS, FIGURE_CLASS, PLOTLY_MIME } from '../src/plot';
 import { CHROMIUM, JUPYTER } from '../scripts/prerequisites';
@@ -120,14 +125,59 @@ describe('the notebook runner', () => {
   });
 });
 
+/** The one-line verdicts printed by the cells tagged "check": ✓ name, ✗ name not written yet, other ✗ lines. */
+function verdicts(file: string): { passed: string[]; notWritten: string[]; failed: string[] } {
+  type Stream = { name?: string; text?: string | string[] };
+  const nb = JSON.parse(readFileSync(file, 'utf8')) as { cells: NotebookCell[] };
+  const out = { passed: [] as string[], notWritten: [] as string[], failed: [] as string[] };
+  for (const cell of nb.cells.filter((c) => tagsOf(c).includes(CHECK_TAG))) {
+    const outputs = (cell.outputs ?? []) as Stream[];
+    const printed = outputs.filter((o) => o.name === 'stdout').map((o) => [o.text ?? ''].flat().join('')).join('');
+    for (const line of printed.split('\n')) {
+      const m = /^([✓✗]) (\S+) \(exercise [^)]*\)( is not written yet)?/.exec(line);
+      if (m?.[1] === '✓') out.passed.push(m[2]!);
+      else if (m?.[3]) out.notWritten.push(m[2]!);
+      else if (line.startsWith('✗')) out.failed.push(line);
+    }
+  }
+  return out;
+}
+
 const notebooks = listNotebooks();
+// The learner's copies, written where `rnn-workbook` resolves as it does from lessons/exercises/
+// (up the folders to the project's node_modules), and executed into a folder of their own.
+const exercisesDir = join(ROOT, '.cache', 'exercises-test');
+const exercisesOut = join(ROOT, '.cache', `executed-${PRESET}-exercises`);
+let copies: Map<string, LearnerCopy> | Error | undefined;
+function learnerCopy(file: string): LearnerCopy {
+  if (!copies) {
+    try {
+      rmSync(exercisesDir, { recursive: true, force: true });
+      mkdirSync(exercisesDir, { recursive: true });
+      const made = learnerCopies(NOTEBOOKS_DIR, notebooks.map((f) => basename(f, '.ipynb')));
+      for (const c of made) writeFileSync(join(exercisesDir, `${c.name}.ipynb`), c.json);
+      copies = new Map(made.map((c) => [c.name, c]));
+    } catch (e) {
+      copies = e as Error;
+    }
+  }
+  if (copies instanceof Error) throw copies;
+  return copies.get(basename(file, '.ipynb'))!;
+}
+const stubNames = (file: string) => learnerCopy(file).stubs.map((s) => s.name);
+const sorted = (names: string[]) => [...names].sort();
 // What the notebook tests below leave for the site: each notebook's source as it was executed, and
 // its executed copy (.cache/executed-test/, as the runner wrote it), copied to temp dirs right away.
 const snapshot = { notebooksDir: tmpDir(), executedDir: tmpDir() };
 const runs = new Map<string, NotebookRun | Error>(); // by file name
 after(removeTmpDirs);
 
-describe('notebooks/', () => {
+// A kernel's training already keeps two cores busy (the data-parallel fast path), so two kernels
+// side by side only pay off with four cores or more: on two, lesson 04's two versions took 43 s
+// each side by side against 20 s for one alone.
+const KERNELS_AT_ONCE = availableParallelism() >= 4 ? 2 : 1;
+
+describe('notebooks/', { concurrency: KERNELS_AT_ONCE }, () => {
   it('has notebooks, committed without outputs, on the project kernel', () => {
     assert.ok(notebooks.length > 0, 'no .ipynb files in notebooks/');
     for (const file of notebooks) {
@@ -141,9 +191,24 @@ describe('notebooks/', () => {
     }
   });
 
+  it('every lesson has at least 3 exercises, each an exercise cell followed by the cell that checks it', () => {
+    for (const file of notebooks.filter((f) => lessonNames(NOTEBOOKS_DIR).includes(basename(f, '.ipynb')))) {
+      const { stubs } = learnerCopy(file);
+      assert.ok(stubs.length >= 3, `${basename(file)} has ${stubs.length} exercise(s) (// BEGIN SOLUTION regions); the workbook wants at least 3 per lesson`);
+      const cells = (read(file).cells as NotebookCell[]);
+      for (const s of stubs) {
+        const next = cells.slice(s.cell + 1).find((c) => c.cell_type === 'code');
+        const where = `${basename(file)} cell ${s.cell + 1} (${s.name})`;
+        assert.ok(next && tagsOf(next).includes(CHECK_TAG), `${where}: the next code cell should be tagged "${CHECK_TAG}"`);
+        assert.match([next.source].flat().join(''), new RegExp(`rw\\.check\\.${s.name}\\(${s.name}\\)`), `${where}: the check cell calls rw.check.${s.name}(${s.name})`);
+        assert.ok(tagsOf(cells[s.cell]!).includes(EXERCISE_TAG));
+      }
+    }
+  });
+
   if (skipWithout(JUPYTER)) return;
   for (const file of notebooks) {
-    it(`${basename(file)} runs cleanly with RNN_WORKBOOK_PRESET=${PRESET}`, async () => {
+    it(`${basename(file)} runs cleanly with RNN_WORKBOOK_PRESET=${PRESET} and every exercise's check prints ✓`, async () => {
       const name = basename(file);
       const source = readFileSync(file, 'utf8');
       let r: NotebookRun;
@@ -158,6 +223,21 @@ describe('notebooks/', () => {
       runs.set(name, r);
       assert.ok(r.ok, report(r));
       assert.equal(r.executed, r.cells);
+      const v = verdicts(r.output);
+      assert.deepEqual(v.failed, [], 'no check prints ✗');
+      assert.deepEqual(v.notWritten, [], 'no check finds a stub');
+      assert.deepEqual(sorted(v.passed), sorted(stubNames(file)), 'one ✓ per solution region, named after its function');
+    });
+
+    it(`the learner's copy of ${basename(file)} runs to the end with one "✗ … not written yet" per exercise`, async () => {
+      const copy = learnerCopy(file);
+      const r = await executeNotebook(join(exercisesDir, `${copy.name}.ipynb`), prepared, { preset: PRESET, outDir: exercisesOut });
+      assert.ok(r.ok, report(r)); // no error status, nothing on stderr
+      assert.equal(r.executed, r.cells);
+      const v = verdicts(r.output);
+      assert.deepEqual(v.passed, [], 'a stub never passes its check');
+      assert.deepEqual(v.failed, [], 'every check says "not written yet", nothing else');
+      assert.deepEqual(sorted(v.notWritten), sorted(stubNames(file)), 'one "not written yet" per stub, named after its function');
     });
   }
 });

@@ -12,8 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { Browser, BrowserContext, chromium } from 'playwright-core';
-import { BuiltSite, lessonNames } from '../scripts/build-site';
+import { Browser, BrowserContext, chromium, type Page } from 'playwright-core';
+import { BuiltLesson, BuiltSite, lessonNames } from '../scripts/build-site';
+import { learnerCopy, type Notebook } from '../scripts/exercises';
 import { PLOTLY_MIME } from '../src/plot';
 import { CHROMIUM, chromiumPath } from '../scripts/prerequisites';
 import { missing } from './needs';
@@ -142,7 +143,7 @@ export async function openPage(context: BrowserContext, file: string) {
   page.on('pageerror', (e) => report.errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && report.errors.push(`console: ${m.text()}`));
   await page.route(/^(?!file:)/, (route) => route.abort('blockedbyclient'));
-  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 120_000 }); // plotly.js alone takes seconds to parse on a busy machine
   return { page, report };
 }
 
@@ -202,6 +203,47 @@ const PAGE_FACTS = `(() => {
   };
 })()`;
 
+/**
+ * An exercise cell shows the learner's stub, then the reference code folded under "Solution"; hints
+ * and solutions start folded and open on a click; each check cell shows its ✓ line.
+ */
+async function checkExercises(page: Page, lesson: BuiltLesson): Promise<void> {
+  const cells = await page.$$eval('section.celltag_exercise', (els) => els.map((el) => ({
+    names: (el.getAttribute('data-exercise') ?? '').split(' '),
+    stub: el.querySelector('details.cell-input pre')?.textContent ?? '',
+    solution: el.querySelector('details.solution pre')?.textContent ?? '',
+    highlighted: el.querySelectorAll('details.solution pre span').length,
+  })));
+  assert.deepEqual(cells.flatMap((c) => c.names), lesson.exerciseNames, `${lesson.page}: one exercise cell per solution region`);
+  for (const cell of cells) {
+    for (const name of cell.names) {
+      assert.ok(cell.stub.includes(`throw rw.notWrittenYet("${name}");`), `${lesson.page}: the exercise cell shows ${name}'s stub`);
+      assert.ok(cell.solution.includes(name), `${lesson.page}: the solution shows ${name}`);
+    }
+    assert.ok(!cell.solution.includes('notWrittenYet') && !/BEGIN SOLUTION|END SOLUTION/.test(cell.solution), `${lesson.page}: the solution is the reference code, markers removed`);
+    assert.ok(cell.highlighted > 0, `${lesson.page}: the solution is syntax-highlighted`);
+  }
+  const checks = await page.$$eval('section.celltag_check', (els) => els.map((el) => (el.querySelector('.cell-outputs')?.textContent ?? '').trim()));
+  assert.equal(checks.length, cells.length, `${lesson.page}: a check cell per exercise cell`);
+  for (const out of checks) assert.match(out, /^✓ /m, `${lesson.page}: the check prints its ✓ line`);
+  for (const out of checks) assert.doesNotMatch(out, /^✗ /m, `${lesson.page}: no check fails`);
+
+  const folds = page.locator('details.hint, details.solution');
+  const n = await folds.count();
+  assert.ok(await page.locator('details.hint').count() >= cells.length, `${lesson.page}: a hint per exercise`);
+  for (let i = 0; i < n; i++) {
+    const fold = folds.nth(i);
+    const kind = await fold.getAttribute('class');
+    const content = fold.locator(':scope > :not(summary)').first();
+    assert.equal(await fold.evaluate((d) => (d as HTMLDetailsElement).open), false, `${lesson.page}: ${kind} ${i + 1} starts folded`);
+    assert.equal(await content.isVisible(), false, `${lesson.page}: ${kind} ${i + 1} hides its content`);
+    assert.match((await fold.locator(':scope > summary').textContent()) ?? '', kind === 'solution' ? /^Solution$/ : /^Hint/);
+    await fold.locator(':scope > summary').click();
+    assert.equal(await content.isVisible(), true, `${lesson.page}: ${kind} ${i + 1} shows its content once opened`);
+    assert.ok(((await content.textContent()) ?? '').trim().length > 0, `${lesson.page}: ${kind} ${i + 1} is not empty`);
+  }
+}
+
 export interface SiteUnderTest {
   label: string; // screenshot file prefix
   lessons: string[]; // the lesson names the site must have, known when the tests are defined (one page test each)
@@ -218,7 +260,7 @@ export function checkSite({ label, lessons, site: getSite, notebooksDir, execute
     const site = getSite();
     assert.deepEqual(site.lessons.map((l) => l.name), lessons, 'one lesson per notebook the tests expect');
     assert.deepEqual(site.lessons.map((l) => l.name), lessonNames(notebooksDir));
-    for (const file of [...pages, ...site.lessons.map((l) => l.notebook), 'assets/site.css', 'assets/lesson.js', 'assets/katex/katex.min.css']) {
+    for (const file of [...pages, ...site.lessons.flatMap((l) => [l.notebook, l.exercises]), 'assets/site.css', 'assets/lesson.js', 'assets/katex/katex.min.css']) {
       assert.ok(fs.existsSync(path.join(site.outDir, file)), `${file} is missing from ${site.outDir}`);
     }
     const figures = site.lessons.reduce((n, l) => n + l.figures, 0);
@@ -227,6 +269,37 @@ export function checkSite({ label, lessons, site: getSite, notebooksDir, execute
       const copy = fs.readFileSync(path.join(site.outDir, lesson.notebook), 'utf8');
       assert.equal(copy, fs.readFileSync(path.join(notebooksDir, `${lesson.name}.ipynb`), 'utf8'), 'the download is the un-executed source notebook');
       assert.deepEqual(lesson.mathErrors, [], `${lesson.name}: KaTeX cannot typeset some formulas`);
+      const source = JSON.parse(fs.readFileSync(path.join(notebooksDir, `${lesson.name}.ipynb`), 'utf8')) as Notebook;
+      const exercises = fs.readFileSync(path.join(site.outDir, lesson.exercises), 'utf8');
+      assert.equal(exercises, `${JSON.stringify(learnerCopy(source, lesson.name).notebook, null, 1)}\n`, 'the exercises download is the learner\'s copy');
+      assert.ok(!/BEGIN SOLUTION|END SOLUTION/.test(exercises), `${lesson.exercises} holds no solution region`);
+    }
+  });
+
+  test('the lessons have exercises, each with a stub, a solution and a check', () => {
+    const site = getSite();
+    assert.ok(site.lessons.some((l) => l.exerciseNames.length > 0), 'no lesson has a // BEGIN SOLUTION region');
+  });
+
+  test('"Mark as done" under an exercise is remembered across reloads', async () => {
+    const site = getSite();
+    const lesson = site.lessons.find((l) => l.exerciseNames.length > 0);
+    assert.ok(lesson, 'the lessons have exercises');
+    const context = await browser().newContext();
+    try {
+      const { page } = await openPage(context, path.join(site.outDir, lesson.page));
+      const boxes = page.locator('section.celltag_exercise .exercise-done input[type=checkbox]');
+      assert.equal(await boxes.count(), await page.locator('section.celltag_exercise').count(), 'one box per exercise cell');
+      assert.equal(await boxes.first().isChecked(), false);
+      await boxes.first().check();
+      await page.reload();
+      assert.equal(await boxes.first().isChecked(), true, 'checked after a reload');
+      if ((await boxes.count()) > 1) assert.equal(await boxes.nth(1).isChecked(), false, 'only the exercise that was marked');
+      await boxes.first().uncheck();
+      await page.reload();
+      assert.equal(await boxes.first().isChecked(), false, 'unchecked after a reload');
+    } finally {
+      await context.close();
     }
   });
 
@@ -279,6 +352,10 @@ export function checkSite({ label, lessons, site: getSite, notebooksDir, execute
             assert.equal(dom.download, lesson.notebook);
             assert.equal(dom.prev, site.lessons[at - 1]?.page ?? null);
             assert.equal(dom.next, site.lessons[at + 1]?.page ?? null);
+            if (scheme === 'light') {
+              await checkExercises(page, lesson); // opens every hint and solution
+              assert.deepEqual(report.errors, [], 'no errors after opening the hints and solutions');
+            }
           } else {
             for (const l of site.lessons) assert.ok(dom.links.includes(l.page), `the index links to ${l.page}`);
           }

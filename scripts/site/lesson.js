@@ -1,6 +1,7 @@
 // Browser side of the lesson pages (copied to lessons/assets/lesson.js by scripts/build-site.ts).
 // Draws the plotly figures from their JSON (plotly.js comes from assets/, loaded once), folds code,
-// highlights the current section in the contents, and prepares the page for printing.
+// highlights the current section in the contents, remembers which exercises the reader marked done
+// (localStorage, which also works from file://), and prepares the page for printing.
 'use strict';
 
 (function () {
@@ -75,6 +76,37 @@
     headings.forEach(function (h) { observer.observe(h); });
   }
 
+  // A "Mark as done" box under each exercise, remembered per page and exercise in this browser.
+  function doneBoxes() {
+    var store;
+    try {
+      store = window.localStorage;
+      store.getItem('probe');
+    } catch (e) {
+      return; // storage disabled: no boxes rather than boxes that forget
+    }
+    var page = location.pathname.split('/').pop();
+    document.querySelectorAll('section.celltag_exercise[data-exercise]').forEach(function (cell) {
+      var key = 'rnn-workbook:done:' + page + ':' + cell.getAttribute('data-exercise');
+      var label = document.createElement('label');
+      label.className = 'exercise-done';
+      var box = document.createElement('input');
+      box.type = 'checkbox';
+      box.checked = store.getItem(key) === '1';
+      box.addEventListener('change', function () {
+        try {
+          if (box.checked) store.setItem(key, '1');
+          else store.removeItem(key);
+        } catch (e) {
+          console.warn('lesson.js: could not remember the exercise as done: ' + e.message);
+        }
+      });
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(' Mark as done'));
+      cell.appendChild(label);
+    });
+  }
+
   // Paper cannot unfold code: open every cell for printing (site.css does it too where
   // browsers support ::details-content), and fold them back afterwards.
   var foldedForPrint = [];
@@ -92,5 +124,6 @@
 
   drawFigures();
   foldButton();
+  doneBoxes();
   scrollSpy();
 })();

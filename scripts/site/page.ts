@@ -6,7 +6,9 @@ import type { TocEntry } from './lesson';
 
 export interface PageLesson {
   page: string; // '03-language-models.html'
-  notebook: string; // 'notebooks/03-language-models.ipynb'
+  notebook: string; // 'notebooks/03-language-models.ipynb', with solutions
+  exercises: string; // 'exercises/03-language-models.ipynb', the learner's copy
+  exerciseNames: string[]; // the functions the learner writes in it
   title: string;
   titleHtml: string;
   summaryHtml: string;
@@ -50,8 +52,17 @@ function header(site: SiteInfo, actions = '', position = ''): string {
 </header>`;
 }
 
-const download = (lesson: PageLesson, label = 'Download notebook') =>
-  `<a class="download" href="${escapeHtml(lesson.notebook)}" download>${label}</a>`;
+const download = (lesson: PageLesson, label = 'Notebook with solutions') =>
+  `<a class="download" href="${escapeHtml(lesson.notebook)}" download title="The lesson as it is taught, every exercise solved">${label}</a>`;
+
+/** The learner's copy: every exercise a stub that throws "not written yet" until it is written. */
+const downloadExercises = (lesson: PageLesson, label = 'Exercises only') =>
+  `<a class="download download-exercises" href="${escapeHtml(lesson.exercises)}" download title="The same notebook with the solutions taken out: write them, the checks say when you are right">${label}</a>`;
+
+const exerciseCount = (lesson: PageLesson) => {
+  const n = lesson.exerciseNames.length;
+  return n ? `${n} exercise${n === 1 ? '' : 's'}` : '';
+};
 
 export function lessonPage(site: SiteInfo, lessons: PageLesson[], index: number): string {
   const lesson = lessons[index];
@@ -73,7 +84,7 @@ ${lesson.toc.map((t) => `<li class="toc-h${t.level}"><a href="#${t.id}">${t.html
 ${prev ? `<a class="pager-prev" rel="prev" href="${escapeHtml(prev.page)}"><span class="pager-label">Previous</span><span class="pager-title">${prev.titleHtml}</span></a>` : `<a class="pager-prev" href="index.html"><span class="pager-label">Back to</span><span class="pager-title">All lessons</span></a>`}
 ${next ? `<a class="pager-next" rel="next" href="${escapeHtml(next.page)}"><span class="pager-label">Next</span><span class="pager-title">${next.titleHtml}</span></a>` : `<a class="pager-next" href="index.html"><span class="pager-label">Back to</span><span class="pager-title">All lessons</span></a>`}
 </nav>`;
-  const actions = `<button type="button" class="fold-code" hidden>Fold code</button>\n${download(lesson)}`;
+  const actions = `<button type="button" class="fold-code" hidden>Fold code</button>\n${download(lesson)}\n${downloadExercises(lesson)}`;
   const scripts = `${lesson.figures ? '<script src="assets/plotly.js"></script>\n' : ''}<script src="assets/lesson.js"></script>`;
   return `${head(`${lesson.title} · ${site.title}`, links.filter(Boolean).join(''))}
 <body class="page-lesson">
@@ -93,7 +104,7 @@ ${pager}
 </main>
 ${toc}
 </div>
-<footer class="site-footer">Built from <a href="${escapeHtml(lesson.notebook)}">${escapeHtml(lesson.notebook.split('/').pop()!)}</a>. Run it in Jupyter with the tslab kernel.</footer>
+<footer class="site-footer">Built from <a href="${escapeHtml(lesson.notebook)}">${escapeHtml(lesson.notebook.split('/').pop()!)}</a>. Run it in Jupyter with the tslab kernel; <code>npm run exercises</code> writes the learner's copies to lessons/exercises/.</footer>
 ${scripts}
 </body>
 </html>
@@ -108,7 +119,7 @@ export function indexPage(site: SiteInfo, lessons: PageLesson[]): string {
 <div class="lesson-summary">
 ${l.summaryHtml}
 </div>
-<p class="lesson-meta">${download(l, 'Notebook (.ipynb)')}${l.figures ? ` · ${l.figures} figure${l.figures === 1 ? '' : 's'}` : ''}</p>
+<p class="lesson-meta">${[download(l, 'Notebook with solutions'), downloadExercises(l, 'Exercises only'), exerciseCount(l), l.figures ? `${l.figures} figure${l.figures === 1 ? '' : 's'}` : ''].filter(Boolean).join(' · ')}</p>
 </li>`,
     )
     .join('\n');
