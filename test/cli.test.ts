@@ -237,7 +237,7 @@ describe('npm start', () => {
 
 interface StopCase {
   what: string;
-  signals: NodeJS.Signals[]; // sent once training has started, SAME_PRESS_MS + 500 ms apart
+  signals: NodeJS.Signals[]; // sent together once training has started
   code: number;
 }
 
