@@ -251,7 +251,7 @@ describe('stopping a run: the last completed epoch is saved, even with --save-ev
   for (const c of STOPS) {
     it(`${c.what} exits ${c.code}`, async () => {
       const file = at(`stopped-${c.code}.ckpt`);
-      const p = start('src/cli.ts', [...TINY, '--epochs', '200', '--save', file, '--save-every', '0']); // only the stop writes
+      const p = start('src/cli.ts', [...TINY, '--epochs', '200', '--save', file, '--save-every', '0'], 120_000); // only the stop writes
       await p.printed(/^backend: /m);
       await new Promise((r) => setTimeout(r, 300)); // an epoch or so in; any epoch, even 0, must resume exactly
       for (const signal of c.signals) p.child.kill(signal);
@@ -297,7 +297,7 @@ describe('stopping a run: the last completed epoch is saved, even with --save-ev
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temporary file left');
   });
 
-  it('a second Ctrl-C in the middle of a slow minibatch quits within a second: exit 130, nothing half-written', async () => {
+  it('a second Ctrl-C in the middle of a slow minibatch quits within a second: exit 130, nothing half-written', async (t) => {
     // One minibatch of 64 × 100 steps with H = 2048 takes seconds on one thread: training runs in a
     // worker thread, so the main thread sees the second press at once.
     const file = at('slow.ckpt');
@@ -314,6 +314,7 @@ describe('stopping a run: the last completed epoch is saved, even with --save-ev
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, /SIGINT again: quitting now/);
     assert.doesNotMatch(r.stderr, /stopped after epoch/, 'the minibatch was still running');
+    t.diagnostic(`exited ${Math.round(ms)} ms after the second Ctrl-C`);
     assert.ok(ms < 1000, `exited ${Math.round(ms)} ms after the second Ctrl-C`);
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('slow.ckpt')), [], 'no checkpoint and no temporary file: no epoch had completed');
   });
