@@ -37,18 +37,19 @@ export class StopFlag {
 
 /**
  * First SIGINT, SIGTERM or SIGHUP: request a stop with its exit code and say what happens next.
- * A later one (after SAME_PRESS_MS): quit at once with its code. Checkpoints are renamed into
+ * A later one (after SAME_PRESS_MS): quit at once, by that signal. Checkpoints are renamed into
  * place, so quitting mid-save leaves the last good one (and a temporary file the next save removes).
  */
 export function catchStopSignals(
   whatHappens: string,
   flag: StopFlag,
-  opts: { clock?: () => number; exit?: (code: number) => void } = {},
+  opts: { clock?: () => number; exit?: (code: number, signal: StopSignal) => void } = {},
 ): { release: () => void } {
   const clock = opts.clock ?? (() => performance.now());
-  const exit = opts.exit ?? ((code: number) => process.exit(code));
   let first: number | null = null;
-  const handlers = (Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]).map((signal) => {
+  const release = () => offs.forEach((off) => off());
+  const exit = opts.exit ?? ((code: number, signal: StopSignal) => dieBy(signal, code, release));
+  const offs = (Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]).map((signal) => {
     const code = SIGNAL_EXIT_CODES[signal];
     const handler = () => {
       if (first === null) {
@@ -59,13 +60,25 @@ export function catchStopSignals(
         say(`\n${name}: stopping at the end of this minibatch${whatHappens}; ${again} quits at once\n`);
       } else if (clock() - first > SAME_PRESS_MS) {
         say(`\n${signal} again: quitting now\n`);
-        exit(code);
+        exit(code, signal);
       }
     };
     process.on(signal, handler);
     return () => process.off(signal, handler);
   });
-  return { release: () => handlers.forEach((off) => off()) };
+  return { release };
+}
+
+/**
+ * Ends the process by `signal` itself, as a shell expects of a program that caught it (the shell
+ * then reports 128 + its number, and a script running it stops too). Without our handlers the
+ * default action applies and the kernel ends the process at once, whatever the training thread is
+ * doing; process.exit would first wait for that thread to stop. Falls back to exit(code).
+ */
+function dieBy(signal: StopSignal, code: number, release: () => void): void {
+  release();
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  setTimeout(() => process.exit(code), 100).unref();
 }
 
 let stdoutClosed = false;

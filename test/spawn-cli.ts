@@ -29,8 +29,8 @@ export interface StartOptions {
   stdout?: 'pipe' | 'closed' | 'full'; // 'closed': its reader is gone (EPIPE); 'full': /dev/full (ENOSPC)
 }
 
-/** Starts `node --import tsx script args` in the repo; killed (and the test failed) after `timeoutMs`. */
-export function start(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs = 60_000, opts: StartOptions = {}): Running {
+/** Starts `node --import tsx script args` in the repo; killed (and the test failed) after `timeoutMs` (generous: test machines are shared). */
+export function start(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs = 180_000, opts: StartOptions = {}): Running {
   const dataDir = process.env.RNN_WORKBOOK_DATA;
   if (!dataDir) throw new Error('run the tests with RNN_WORKBOOK_DATA=../shared/data');
   const full = opts.stdout === 'full' ? fs.openSync('/dev/full', 'w') : null;
