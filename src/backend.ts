@@ -10,6 +10,11 @@ import { availableCores, dataParallelHelper, startDataParallel, stopDataParallel
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
+/** A backend that cannot be used as asked (RNN_BACKEND, RNN_PARALLEL): one line, exit code 2 in the CLI. */
+export class BackendError extends Error {
+  override name = 'BackendError';
+}
+
 let chosen: Promise<BackendName> | null = null;
 let parallelWanted = true;
 
@@ -46,10 +51,21 @@ export function initBackend(opts: { wanted?: BackendName; parallel?: boolean; lo
   return chosen;
 }
 
+/**
+ * Checks RNN_BACKEND and RNN_PARALLEL without starting anything (the CLI calls it before any work):
+ * a BackendError names the variable, its value and the fix.
+ */
+export function checkBackendEnv(): void {
+  envParallel();
+  if (envBackend() === 'tensorflow' && !nativeInstalled()) {
+    throw new BackendError(`RNN_BACKEND=tensorflow, but @tensorflow/tfjs-node is not installed; unset RNN_BACKEND, or set it to wasm or cpu`);
+  }
+}
+
 function envParallel(): boolean | undefined {
   const v = process.env.RNN_PARALLEL;
   if (v === undefined || v === '') return undefined;
-  if (v !== '0' && v !== '1') throw new Error(`RNN_PARALLEL must be 0 (one thread) or 1 (a helper thread for the fast path) (got '${v}')`);
+  if (v !== '0' && v !== '1') throw new BackendError(`RNN_PARALLEL must be 0 (one thread) or 1 (a helper thread for the fast path) (got '${v}'); e.g. RNN_PARALLEL=0, or unset it`);
   return v === '1';
 }
 
@@ -57,9 +73,18 @@ function envBackend(): BackendName | undefined {
   const v = process.env.RNN_BACKEND;
   if (v === undefined || v === '') return undefined;
   if (!(BACKENDS as readonly string[]).includes(v)) {
-    throw new Error(`RNN_BACKEND must be one of ${BACKENDS.join(', ')} (got '${v}')`);
+    throw new BackendError(`RNN_BACKEND must be one of ${BACKENDS.join(', ')} (got '${v}'); e.g. RNN_BACKEND=wasm, or unset it`);
   }
   return v as BackendName;
+}
+
+function nativeInstalled(): boolean {
+  try {
+    require.resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function choose(wanted: BackendName | undefined, log: (line: string) => void): Promise<BackendName> {
@@ -72,7 +97,7 @@ async function choose(wanted: BackendName | undefined, log: (line: string) => vo
       return name;
     }
   }
-  throw new Error(`backend '${wanted}' could not start here; unset RNN_BACKEND or choose one of ${BACKENDS.join(', ')}`);
+  throw new BackendError(`backend '${wanted}' could not start here; unset RNN_BACKEND or choose one of ${BACKENDS.join(', ')}`);
 }
 
 function describeBackend(name: BackendName): string {

@@ -163,9 +163,10 @@ export function decodeCheckpoint(bytes: Buffer, file: string): Checkpoint {
 function checkHeader(h: Record<string, unknown>, data: Buffer, bad: (what: string) => CheckpointError): Checkpoint {
   if (h.format !== FORMAT_NAME) throw bad(`has format '${String(h.format)}', expected '${FORMAT_NAME}'`);
   const vocab = h.vocab;
-  if (!Array.isArray(vocab) || vocab.length < 1 || !vocab.every((t) => typeof t === 'string') || new Set(vocab).size !== vocab.length) {
-    throw bad('has no valid vocabulary (a list of distinct tokens)');
+  if (!Array.isArray(vocab) || vocab[0] !== '<unk>' || !vocab.every((t) => typeof t === 'string' && t.length > 0) || new Set(vocab).size !== vocab.length) {
+    throw bad('has no valid vocabulary (a list of distinct tokens, <unk> first)');
   }
+  if (h.config === null || typeof h.config !== 'object' || Array.isArray(h.config)) throw bad('has no config (an object of settings)');
   let config: RNNConfig;
   try {
     config = makeConfig(h.config as Partial<RNNConfig>);
@@ -179,6 +180,9 @@ function checkHeader(h: Record<string, unknown>, data: Buffer, bad: (what: strin
     throw bad('has an invalid RNG state');
   }
   if (!Array.isArray(h.history)) throw bad('has no metrics history');
+  if (h.history.length !== epoch) throw bad(`has a metrics history of ${h.history.length} epochs for its ${String(epoch)} completed ones`);
+  const broken = (h.history as unknown[]).findIndex((m, i) => !isEpochMetrics(m, i + 1));
+  if (broken >= 0) throw bad(`has an invalid metrics history (entry ${broken + 1} is not the metrics of epoch ${broken + 1})`);
   const expected = paramShapes(vocab.length, config.numHiddens);
   const params = {} as ParamArrays;
   let offset = 0;
@@ -205,7 +209,9 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
   const bad = nonFiniteParam(ckpt.params);
   if (bad) throw new CheckpointError(`refusing to save epoch ${ckpt.epoch} to '${file}': parameter ${bad} is not finite (training diverged); the file keeps its last good checkpoint`);
   const bytes = encodeCheckpoint(ckpt);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  if (isReadOnly(file)) throw new CheckpointError(`refusing to save epoch ${ckpt.epoch} to '${file}': it is read-only; make it writable (chmod u+w) or save elsewhere`);
+  removeStaleTemps(file);
+  const tmp = tempName(file, process.pid);
   try {
     const fd = fs.openSync(tmp, 'w');
     try {
@@ -219,6 +225,60 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
     fs.rmSync(tmp, { force: true });
     throw new CheckpointError(`cannot write checkpoint '${file}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the folder exists and is writable`);
   }
+}
+
+/** `.NAME.PID.tmp` beside `file`: where process PID writes it before the rename. */
+function tempName(file: string, pid: number): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${pid}.tmp`);
+}
+
+/** True when `file` exists and nobody may write it (its mode has no write bit; root could anyway). */
+export function isReadOnly(file: string): boolean {
+  try {
+    return (fs.statSync(file).mode & 0o222) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes temporary files of `file` left by processes that died while saving (kill -9): only
+ * this target's `.NAME.PID.tmp`, and only when process PID is gone. Returns the names removed.
+ */
+export function removeStaleTemps(file: string): string[] {
+  const dir = path.dirname(file);
+  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(file))}\\.(\\d+)\\.tmp$`);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = Number(pattern.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    try {
+      fs.rmSync(path.join(dir, name));
+      removed.push(name);
+    } catch {
+      // another process cleaned it up first, or the folder forbids it: harmless either way
+    }
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, but someone else's
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Reads and checks a checkpoint file; anything wrong with it is one CheckpointError line. */
@@ -259,6 +319,22 @@ function readHead(file: string, n: number): Buffer {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/** One epoch's metrics as train() records them (a resumed run prints and extends them). */
+function isEpochMetrics(m: unknown, epoch: number): m is EpochMetrics {
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) return false;
+  const r = m as Record<string, unknown>;
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const g = r.gradNorm as Record<string, unknown> | null;
+  return (
+    r.epoch === epoch &&
+    ['loss', 'perplexity', 'tokens', 'seconds', 'tokensPerSec', 'clippedFraction'].every((k) => finite(r[k])) &&
+    g !== null &&
+    typeof g === 'object' &&
+    ['mean', 'min', 'max'].every((k) => finite(g[k])) &&
+    (r.sample === undefined || typeof r.sample === 'string')
+  );
 }
 
 function isShape(s: unknown): s is number[] {

@@ -4,13 +4,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { initBackend } from './backend';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { BackendError, checkBackendEnv, initBackend } from './backend';
 import { loadDataTimeMachine, type SeqDataLoader } from './batches';
 import {
   assertSameVocab,
   checkpointOf,
   CheckpointError,
   isCheckpointFile,
+  isReadOnly,
   loadCheckpoint,
   modelFromCheckpoint,
   nonFiniteParam,
@@ -19,7 +21,8 @@ import {
   type Checkpoint,
 } from './checkpoint';
 import { ConfigError, makeConfig, type RNNConfig } from './config';
-import { CorpusError } from './corpus';
+import { checkDataDirEnv, CorpusError, preprocessLine } from './corpus';
+import { catchStopSignals, guardOutput, runInWorker, say, StopFlag } from './interrupt';
 import { RNNModelScratch } from './model';
 import { predict, preparePrefix, PredictError } from './predict';
 import {
@@ -52,22 +55,27 @@ Usage: npm start -- [flags]
   --seed N              seed for init, batching and sampling     (0)
   --prefix TEXT         prefix for samples; repeat for several   ("time traveller", "traveller")
   --num-preds N         characters generated per prediction      (50)
-  --save FILE           keep checkpoints in FILE: every --save-every epochs, at the end, on Ctrl-C
-  --save-every N        epochs between checkpoints; 0 = only at the end and on Ctrl-C (10)
+  --save FILE           keep checkpoints in FILE: every --save-every epochs, at the end, on Ctrl-C;
+                        never replaces another run's checkpoint (see --overwrite) or a read-only file
+  --save-every N        epochs between checkpoints; 0 = only at the end and when stopped (10)
+  --overwrite           let --save replace a checkpoint of another run
   --resume FILE         continue the run saved in FILE (its model, vocab, RNG state and history);
                         its settings apply unless given as flags, e.g. --epochs 1000 --lr 0.5
   --json                last stdout line is one JSON object with the results
   --help                this text
 
-Ctrl-C stops at the end of the current minibatch and, with --save, writes the last completed
-epoch to FILE; a second Ctrl-C quits at once (FILE keeps its last good checkpoint).
+Ctrl-C, SIGTERM and SIGHUP stop at the end of the current minibatch and, with --save, write the
+last completed epoch to FILE; a second one quits at once (FILE keeps its last good checkpoint).
+A closed or full stdout (| head, > /dev/full) only silences the output: training goes on and saves.
 Generate from a checkpoint: npm run generate -- --checkpoint FILE --prefix "time traveller"
 
 Exit codes: 0 done, 2 bad input (one line on stderr says what to fix; nothing is written),
-            3 training diverged (the last good checkpoint is kept), 130 interrupted by Ctrl-C
+            3 training diverged (the last good checkpoint is kept),
+            130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP: stopped, after saving with --save
 
 Environment: RNN_WORKBOOK_DATA  folder holding timemachine.txt (downloaded there if missing)
-             RNN_BACKEND        force tensorflow | wasm | cpu`;
+             RNN_BACKEND        force tensorflow | wasm | cpu
+             RNN_PARALLEL       0 keeps the fast path on one thread, 1 (default) uses two`;
 
 /** A command line that cannot run: exit code 2, one line. */
 export class UsageError extends Error {
@@ -79,11 +87,41 @@ export interface CliOptions {
   overrides: Partial<RNNConfig>; // only the settings given as flags: they win over a resumed checkpoint's
   prefixes: string[];
   corpusFile?: string;
+  prefixGiven: boolean; // false: the default prefixes, which a user's corpus may not spell
   save?: string;
   saveEvery: number;
+  overwrite: boolean;
   resume?: string;
   json: boolean;
   help: boolean;
+}
+
+/** The flag behind each config key, so a ConfigError names what the user typed. */
+export const FLAG_OF: Partial<Record<keyof RNNConfig, string>> = {
+  numEpochs: '--epochs',
+  numHiddens: '--hidden',
+  batchSize: '--batch-size',
+  numSteps: '--num-steps',
+  lr: '--lr',
+  theta: '--clip',
+  partition: '--partition',
+  path: '--path',
+  maxTokens: '--max-tokens',
+  seed: '--seed',
+  prefix: '--prefix',
+  numPreds: '--num-preds',
+  numVal: '--num-val',
+};
+
+/** makeConfig, with its errors naming the flag instead of the config key. */
+export function configFromFlags(settings: Partial<RNNConfig>): RNNConfig {
+  try {
+    return makeConfig(settings);
+  } catch (err) {
+    const flag = err instanceof ConfigError && err.key ? FLAG_OF[err.key] : undefined;
+    if (flag) throw new UsageError(`${flag} ${err instanceof ConfigError ? err.detail : ''}`);
+    throw err;
+  }
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -115,7 +153,10 @@ export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(ar
   } catch (err) {
     const line = (err as Error).message.split('\n')[0].replace(/\.$/, '');
     const noValue = /^Option '(--[\w-]+)[^']*' argument (missing|is ambiguous)/.exec(line); // e.g. `--lr --save f`
-    throw new UsageError(noValue ? `${noValue[1]} needs a value; see --help` : `${line}; see --help`);
+    if (!noValue) throw new UsageError(`${line}; see --help`);
+    const next = args[args.indexOf(noValue[1]) + 1];
+    const glued = next?.startsWith('-') && !(next.slice(2) in options) ? `; to pass '${next}' itself, write ${noValue[1]}=${next}` : '; see --help';
+    throw new UsageError(`${noValue[1]} needs a value${glued}`);
   }
 }
 
@@ -144,6 +185,7 @@ export function parseCli(argv: string[]): CliOptions {
     'num-preds': { type: 'string' },
     save: { type: 'string' },
     'save-every': { type: 'string' },
+    overwrite: { type: 'boolean' },
     resume: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
@@ -166,7 +208,7 @@ export function parseCli(argv: string[]): CliOptions {
     prefix: values.prefix?.[0],
   };
   const overrides = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<RNNConfig>;
-  const config = makeConfig({ ...overrides, prefix: prefixes[0] });
+  const config = configFromFlags({ ...overrides, prefix: prefixes[0] });
   const save = filePath('save', values.save);
   const saveEvery = num('save-every', values['save-every']) ?? 10;
   if (!Number.isInteger(saveEvery) || saveEvery < 0) {
@@ -177,9 +219,11 @@ export function parseCli(argv: string[]): CliOptions {
     config,
     overrides,
     prefixes,
+    prefixGiven: values.prefix !== undefined,
     corpusFile: filePath('corpus', values.corpus),
     save,
     saveEvery,
+    overwrite: values.overwrite ?? false,
     resume: filePath('resume', values.resume),
     json: values.json ?? false,
     help: values.help ?? false,
@@ -194,25 +238,58 @@ export function resumeConfig(ckpt: Checkpoint, overrides: Partial<RNNConfig>, fi
   }
   const base: Partial<RNNConfig> = { ...ckpt.config };
   if (overrides.partition !== undefined) delete base.resetState; // let it follow the new partition
-  const cfg = makeConfig({ ...base, ...overrides });
+  const cfg = configFromFlags({ ...base, ...overrides });
   if (cfg.numEpochs < ckpt.epoch) {
     throw new UsageError(`--epochs ${cfg.numEpochs} is fewer than the ${ckpt.epoch} epochs checkpoint '${file}' has completed; pass --epochs ${ckpt.epoch} or more`);
   }
   return cfg;
 }
 
-/** Refuses a --save target that cannot be written or that holds something other than a checkpoint. */
-function checkSaveTarget(file: string): void {
+/**
+ * Refuses a --save target that cannot be written, or whose file would be lost: something other
+ * than a checkpoint, a read-only file, or another run's checkpoint (unless `resuming` it or told
+ * to `overwrite`).
+ */
+export function checkSaveTarget(file: string, resuming: string | undefined, overwrite: boolean): void {
   const stat = statOrNull(file);
   if (stat?.isDirectory()) throw new UsageError(`--save '${file}' is a directory; give a file name, e.g. --save ${path.join(file, 'rnn.ckpt')}`);
-  if (stat && !isCheckpointFile(file)) throw new UsageError(`--save '${file}' exists and is not a checkpoint; refusing to overwrite it, choose another file name`);
+  if (stat) {
+    if (!stat.isFile()) throw new UsageError(`--save '${file}' exists and is not a regular file; choose another file name`);
+    if (!isCheckpointFile(file)) {
+      if (!readable(file)) throw new UsageError(`--save '${file}' exists and cannot be read (EACCES), so it cannot be checked before overwriting; choose another file name`);
+      throw new UsageError(`--save '${file}' exists and is not a checkpoint; refusing to overwrite it, choose another file name`);
+    }
+    if (isReadOnly(file)) throw new UsageError(`--save '${file}' is read-only; choose another file name, or make it writable first (chmod u+w '${file}')`);
+    if (!sameFile(file, resuming) && !overwrite) {
+      throw new UsageError(`--save '${file}' already holds a checkpoint of another run; continue that run with --resume '${file}', choose another file name, or pass --overwrite to replace it`);
+    }
+  }
   const dir = path.dirname(path.resolve(file));
-  if (!statOrNull(dir)?.isDirectory()) throw new UsageError(`--save '${file}': the folder '${dir}' does not exist; create it first`);
+  let existing = dir;
+  while (!statOrNull(existing)) existing = path.dirname(existing);
+  if (!statOrNull(existing)!.isDirectory()) throw new UsageError(`--save '${file}': '${existing}' is a file, not a folder; give a path inside a folder, e.g. --save rnn.ckpt`);
+  if (existing !== dir) throw new UsageError(`--save '${file}': the folder '${dir}' does not exist; create it first (mkdir -p '${dir}')`);
   try {
     fs.accessSync(dir, fs.constants.W_OK);
   } catch {
     throw new UsageError(`--save '${file}': the folder '${dir}' is not writable; choose another place`);
   }
+}
+
+function readable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether two paths name the same existing file (through symlinks and `./`). */
+function sameFile(a: string, b: string | undefined): boolean {
+  if (b === undefined) return false;
+  const [sa, sb] = [statOrNull(a), statOrNull(b)];
+  return sa !== null && sb !== null && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 function statOrNull(file: string): fs.Stats | null {
@@ -251,7 +328,7 @@ class CheckpointKeeper {
     if (!this.latest || this.latest.epoch === this.savedEpoch) return;
     saveCheckpoint(this.file, this.latest);
     this.savedEpoch = this.latest.epoch;
-    process.stderr.write(`checkpoint: saved epoch ${this.latest.epoch} to ${this.file}\n`);
+    say(`checkpoint: saved epoch ${this.latest.epoch} to ${this.file}\n`);
   }
 
   /** One line on what `file` holds now. */
@@ -261,29 +338,8 @@ class CheckpointKeeper {
   }
 }
 
-/**
- * First Ctrl-C: ask the training loop to stop at the next minibatch. A later one: quit at once.
- * One key press can arrive twice, from the terminal and forwarded by npm (or tsx), so repeats
- * within SAME_PRESS_MS of the first count as the same press.
- */
-export const SAME_PRESS_MS = 500;
-export function catchCtrlC(whatHappens: string, clock = () => performance.now()): { requested: () => boolean; release: () => void } {
-  let first: number | null = null;
-  const onSigint = () => {
-    if (first === null) {
-      first = clock();
-      process.stderr.write(`\ninterrupted: stopping at the end of this minibatch${whatHappens}; Ctrl-C again quits at once\n`);
-    } else if (clock() - first > SAME_PRESS_MS) {
-      process.stderr.write('\ninterrupted again: quitting now\n');
-      process.exit(130); // checkpoint writes are synchronous, so none is cut in half: FILE keeps its last one
-    }
-  };
-  process.on('SIGINT', onSigint);
-  return { requested: () => first !== null, release: () => process.off('SIGINT', onSigint) };
-}
-
-function progressBar(cfg: RNNConfig): ((m: EpochMetrics) => void) | undefined {
-  if (!process.stderr.isTTY || process.env.CI) return undefined;
+function progressBar(cfg: RNNConfig, terminal: boolean): ((m: EpochMetrics) => void) | undefined {
+  if (!terminal || process.env.CI) return undefined;
   return (m) => {
     const width = 30;
     const done = Math.round((m.epoch / cfg.numEpochs) * width);
@@ -306,8 +362,9 @@ function callbacks(
   progress: TrainProgress,
   keeper: CheckpointKeeper | null,
   shouldStop: () => boolean,
+  terminal: boolean,
 ): TrainCallbacks {
-  const bar = progressBar(cfg);
+  const bar = progressBar(cfg, terminal);
   let lastStep: StepMetrics | null = null;
   return {
     onStep: (m) => (lastStep = m),
@@ -333,42 +390,87 @@ function callbacks(
   };
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** A run whose every input has been checked: nothing has been written yet. */
+export interface RunPlan {
+  opts: CliOptions;
+  resumed: Checkpoint | null;
+  cfg: RNNConfig;
+  data: SeqDataLoader;
+}
+
+/** The environment variables the CLI reads, checked before any work: one line each. */
+export function checkEnvironment(): void {
+  checkBackendEnv();
+  checkDataDirEnv();
+  const preset = process.env.RNN_WORKBOOK_PRESET;
+  if (preset && preset !== 'test') throw new UsageError(`RNN_WORKBOOK_PRESET must be 'test' or unset (got '${preset}'); it only shortens the notebooks' runs`);
+}
+
+/** Everything the run needs, checked before the first write (exit 2 and one line otherwise). */
+export async function prepareRun(opts: CliOptions): Promise<RunPlan> {
+  checkEnvironment();
+  const resumed = opts.resume === undefined ? null : loadCheckpoint(opts.resume);
+  const cfg = resumed ? resumeConfig(resumed, opts.overrides, opts.resume!) : opts.config;
+  if (opts.save !== undefined) checkSaveTarget(opts.save, opts.resume, opts.overwrite);
+  const data: SeqDataLoader = await loadDataTimeMachine({ ...cfg, corpusFile: opts.corpusFile });
+  if (resumed) assertSameVocab(resumed, data.vocab, opts.resume!);
+  for (const p of opts.prefixes) checkPrefix(p, data, opts.prefixGiven);
+  return { opts, resumed, cfg, data };
+}
+
+/** Refuses a prefix the corpus cannot spell before training; the default one is named as such. */
+function checkPrefix(prefix: string, data: SeqDataLoader, given: boolean): void {
+  if (given) {
+    preparePrefix(prefix, data.vocab);
+    return;
+  }
+  const missing = [...new Set(Array.from(preprocessLine(prefix)).filter((c) => !data.vocab.has(c)))];
+  if (missing.length) {
+    const letters = data.vocab.idxToToken.filter((t) => /^[a-z]$/.test(t)).slice(0, 6).join('');
+    throw new UsageError(
+      `the default prefix '${prefix}' has characters this corpus lacks (${missing.map((c) => `'${c}'`).join(', ')}); ` +
+        `pass --prefix with text from your corpus, e.g. --prefix "${letters}"`,
+    );
+  }
+}
+
+/** The words after "stopping at the end of this minibatch" when a signal comes. */
+function whatHappens(opts: CliOptions): string {
+  return opts.save !== undefined ? `, then saving the last completed epoch to ${opts.save}` : ' (nothing is saved without --save FILE)';
+}
+
+/** Parses, checks and trains; `stop` is raised by a signal (in the main thread) to stop at the next minibatch. */
+export async function main(argv: string[], stop = new StopFlag(), terminal = Boolean(process.stderr.isTTY)): Promise<number> {
   const opts = parseCli(argv);
   if (opts.help) {
     console.log(HELP);
     return 0;
   }
-  // Everything the run needs is checked before the first write.
-  const resumed = opts.resume === undefined ? null : loadCheckpoint(opts.resume);
-  const cfg = resumed ? resumeConfig(resumed, opts.overrides, opts.resume!) : opts.config;
-  if (opts.save !== undefined) checkSaveTarget(opts.save);
-  const data: SeqDataLoader = await loadDataTimeMachine({ ...cfg, corpusFile: opts.corpusFile });
-  if (resumed) assertSameVocab(resumed, data.vocab, opts.resume!);
-  for (const p of opts.prefixes) preparePrefix(p, data.vocab); // refuse a bad prefix before training
-  if (resumed && resumed.epoch === cfg.numEpochs) process.stderr.write(`${opts.resume} has completed its ${cfg.numEpochs} epochs; pass --epochs N to train on\n`);
+  return trainRun(await prepareRun(opts), stop, terminal);
+}
 
-  const backend = await initBackend();
+/** Trains a checked plan: checkpoints, divergence, a requested stop (its exit code), predictions. */
+async function trainRun({ opts, resumed, cfg, data }: RunPlan, stop: StopFlag, terminal: boolean): Promise<number> {
+  if (resumed && resumed.epoch === cfg.numEpochs) say(`${opts.resume} has completed its ${cfg.numEpochs} epochs; pass --epochs N to train on\n`);
+  const backend = await initBackend({ log: (line) => console.log(line) });
   const model = resumed ? modelFromCheckpoint(resumed) : new RNNModelScratch(data.vocab.size, cfg.numHiddens, { seed: cfg.seed });
   const progress = resumed ? progressFromCheckpoint(resumed) : startProgress(cfg);
-  const sameFile = opts.save !== undefined && opts.resume !== undefined && path.resolve(opts.save) === path.resolve(opts.resume);
-  const keeper = opts.save === undefined ? null : new CheckpointKeeper(opts.save, opts.saveEvery, sameFile ? resumed!.epoch : null);
-  const ctrlC = catchCtrlC(keeper ? `, then saving the last completed epoch to ${keeper.file}` : ' (nothing is saved without --save FILE)');
+  const keeper = opts.save === undefined ? null : new CheckpointKeeper(opts.save, opts.saveEvery, sameFile(opts.save, opts.resume) ? resumed!.epoch : null);
   try {
-    keeper?.snapshot(checkpointOf(model, data.vocab, cfg, progress)); // where a Ctrl-C in the first epoch goes back to
+    keeper?.snapshot(checkpointOf(model, data.vocab, cfg, progress)); // where a stop in the first epoch goes back to
     let result: TrainResult;
     try {
-      result = await train(model, data, cfg, callbacks(model, data, cfg, progress, keeper, ctrlC.requested), progress);
+      result = await train(model, data, cfg, callbacks(model, data, cfg, progress, keeper, () => stop.requested, terminal), progress);
     } catch (err) {
       if (!(err instanceof DivergenceError)) throw err;
-      process.stderr.write(`error: ${err.message}\n`);
-      if (keeper) process.stderr.write(`${keeper.describe()}\n`);
+      say(`error: ${err.message}\n`);
+      if (keeper) say(`${keeper.describe()}\n`);
       return 3;
     }
     if (result.stopped === 'interrupted') {
       keeper?.save();
-      process.stderr.write(`stopped after epoch ${progress.epoch} of ${cfg.numEpochs}; ${keeper ? keeper.describe() : 'nothing was saved (use --save FILE to keep the work)'}\n`);
-      return 130;
+      say(`stopped after epoch ${progress.epoch} of ${cfg.numEpochs}; ${keeper ? keeper.describe() : 'nothing was saved (use --save FILE to keep the work)'}\n`);
+      return stop.code;
     }
     keeper?.save();
 
@@ -396,14 +498,54 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    ctrlC.release();
     model.dispose();
   }
 }
 
+/**
+ * `npm start` as a process: checks everything here (bad input exits 2 before any thread starts),
+ * then trains in a worker thread while this thread answers signals at once (interrupt.ts).
+ */
+export async function cliProcess(argv: string[]): Promise<number> {
+  const opts = parseCli(argv);
+  if (opts.help) {
+    console.log(HELP);
+    return 0;
+  }
+  await prepareRun(opts);
+  const stop = new StopFlag();
+  const signals = catchStopSignals(whatHappens(opts), stop);
+  try {
+    return await runInWorker(__filename, 'trainingThread', stop, { argv, terminal: Boolean(process.stderr.isTTY) });
+  } finally {
+    signals.release();
+  }
+}
+
+/** The worker thread's side of cliProcess: main() with the shared stop flag; posts its exit code. */
+export function trainingThread(): void {
+  const { argv, stop, terminal } = workerData as { argv: string[]; stop: Int32Array; terminal: boolean };
+  main(argv, new StopFlag(stop), terminal).then(
+    (code) => parentPort!.postMessage({ code }),
+    (err) => {
+      const known = exitCodeFor(err);
+      if (!known) throw err; // a bug: the main thread prints its stack
+      say(`${known.line}\n`);
+      parentPort!.postMessage({ code: known.code });
+    },
+  );
+}
+
 /** Errors a learner can act on become one line and exit code 2 (3 for divergence); anything else is a bug and keeps its stack. */
 export function exitCodeFor(err: unknown): { code: number; line: string } | null {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof CorpusError || err instanceof PredictError || err instanceof CheckpointError) {
+  if (
+    err instanceof UsageError ||
+    err instanceof ConfigError ||
+    err instanceof CorpusError ||
+    err instanceof PredictError ||
+    err instanceof CheckpointError ||
+    err instanceof BackendError
+  ) {
     return { code: 2, line: `error: ${err.message}` };
   }
   if (err instanceof DivergenceError) return { code: 3, line: `error: ${err.message}` };
@@ -412,15 +554,16 @@ export function exitCodeFor(err: unknown): { code: number; line: string } | null
 
 /** Runs a CLI entry point as the process: its exit code, or exitCodeFor's line for a known error. */
 export function runAsMain(entry: (argv: string[]) => Promise<number>): void {
+  guardOutput();
   entry(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
       // Print here: an uncaught error would go to the wasm module's handler, which dumps its source.
       const known = exitCodeFor(err);
-      process.stderr.write(`${known ? known.line : ((err as Error).stack ?? String(err))}\n`);
+      say(`${known ? known.line : ((err as Error).stack ?? String(err))}\n`);
       process.exit(known ? known.code : 1);
     },
   );
 }
 
-if (require.main === module) runAsMain(main);
+if (require.main === module && isMainThread) runAsMain(cliProcess);

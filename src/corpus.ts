@@ -23,6 +23,23 @@ export function defaultDataDir(): string {
   return path.join(cache, 'rnn-workbook');
 }
 
+/** Refuses an RNN_WORKBOOK_DATA that is set but is not a folder (it would be looked into, and written to). */
+export function checkDataDirEnv(): void {
+  const v = process.env.RNN_WORKBOOK_DATA;
+  if (!v) return;
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(v);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return; // created when the corpus is downloaded
+    throw new CorpusError(`RNN_WORKBOOK_DATA='${v}' cannot be used (${code}); point it at the folder holding ${TIME_MACHINE_FILE}`);
+  }
+  if (!stat.isDirectory()) {
+    throw new CorpusError(`RNN_WORKBOOK_DATA='${v}' is a file, not a folder; point it at the folder holding ${TIME_MACHINE_FILE}, e.g. RNN_WORKBOOK_DATA=${path.dirname(path.resolve(v))}`);
+  }
+}
+
 export function sha1(data: Uint8Array): string {
   return createHash('sha1').update(data).digest('hex');
 }
@@ -66,7 +83,8 @@ export async function downloadTimeMachine(dataDir = defaultDataDir(), url = TIME
 
 /**
  * Reads a user's text file, refusing what cannot be a corpus with a message that says why:
- * missing, a directory, unreadable, empty, binary (NUL bytes), or over MAX_CORPUS_BYTES.
+ * missing, a symlink loop, a directory, a FIFO or device, unreadable, empty, binary (NUL bytes),
+ * or over MAX_CORPUS_BYTES. Files that report size 0 but have content (/proc) are read, bounded.
  */
 export function readTextFile(file: string): string {
   let stat: fs.Stats;
@@ -74,24 +92,56 @@ export function readTextFile(file: string): string {
     stat = fs.statSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new CorpusError(`corpus file '${file}' cannot be read (${code}); check its permissions`);
-    throw new CorpusError(`corpus file '${file}' does not exist; pass a text file with --corpus FILE`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CorpusError(`corpus file '${file}' does not exist; pass a text file with --corpus FILE`);
+    if (code === 'ELOOP') throw new CorpusError(`corpus file '${file}' is a loop of symbolic links (ELOOP); point --corpus at the real file`);
+    if (code === 'EACCES') throw new CorpusError(`corpus file '${file}' cannot be reached (EACCES): a folder on its path is not readable; check the folders' permissions`);
+    throw new CorpusError(`corpus file '${file}' cannot be read (${code}); pass a plain text file with --corpus FILE`);
   }
   if (stat.isDirectory()) throw new CorpusError(`corpus '${file}' is a directory; pass a text file with --corpus FILE`);
-  if (stat.size === 0) throw new CorpusError(`corpus file '${file}' is empty; pass a text file with some text in it`);
-  if (stat.size > MAX_CORPUS_BYTES) {
-    throw new CorpusError(
-      `corpus file '${file}' is ${(stat.size / 2 ** 20).toFixed(1)} MiB, over the ${MAX_CORPUS_BYTES / 2 ** 20} MiB limit; use a smaller file or cut it`,
-    );
-  }
+  if (!stat.isFile()) throw new CorpusError(`corpus '${file}' is ${kindOf(stat)}, not a regular file; save the text to a file and pass that with --corpus FILE`);
+  if (stat.size > MAX_CORPUS_BYTES) throw tooLarge(file, stat.size);
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(file);
+    bytes = readAtMost(file, MAX_CORPUS_BYTES + 1);
   } catch (err) {
     throw new CorpusError(`corpus file '${file}' cannot be read (${(err as NodeJS.ErrnoException).code}); check its permissions`);
   }
+  if (bytes.length > MAX_CORPUS_BYTES) throw tooLarge(file, bytes.length);
+  if (bytes.length === 0) throw new CorpusError(`corpus file '${file}' is empty; pass a text file with some text in it`);
   if (bytes.includes(0)) throw new CorpusError(`corpus file '${file}' looks binary (it has NUL bytes); pass a plain text file`);
   return bytes.toString('utf8');
+}
+
+function tooLarge(file: string, size: number): CorpusError {
+  const mib = size > MAX_CORPUS_BYTES + 1 || size < MAX_CORPUS_BYTES ? `${(size / 2 ** 20).toFixed(1)} MiB` : `over ${MAX_CORPUS_BYTES / 2 ** 20} MiB`;
+  return new CorpusError(`corpus file '${file}' is ${mib}, over the ${MAX_CORPUS_BYTES / 2 ** 20} MiB limit; use a smaller file or cut it`);
+}
+
+function kindOf(stat: fs.Stats): string {
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** Up to `limit` bytes of a regular file, reading until its end (a /proc file's size says 0). */
+function readAtMost(file: string, limit: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(1 << 20, limit - total));
+      const n = chunk.length === 0 ? 0 : fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** d2l's preprocessing of one line: every run of non-letters becomes one space, then trim and lowercase. */

@@ -2,11 +2,12 @@
 // Taught in 06-prediction (greedy decoding, and sampling at a temperature).
 import { initBackend } from './backend';
 import { loadCheckpoint, modelFromCheckpoint } from './checkpoint';
-import { filePath, num, parseFlags, runAsMain, UsageError } from './cli';
-import { predict, preparePrefix } from './predict';
+import { checkEnvironment, filePath, num, parseFlags, runAsMain, UsageError } from './cli';
+import { MAX_PREDS, MAX_SEED } from './config';
+import { MIN_TEMPERATURE, predict, preparePrefix } from './predict';
 import { Rng } from './random';
 
-const MAX_LENGTH = 100_000; // characters per run: enough for any lesson, and it never looks hung
+const MAX_LENGTH = MAX_PREDS; // characters per run: enough for any lesson, and it never looks hung
 
 const HELP = `Generate text from a checkpoint written by npm start -- --save FILE.
 
@@ -15,12 +16,13 @@ Usage: npm run generate -- --checkpoint FILE [flags]
   --checkpoint FILE     the trained model (required)
   --prefix TEXT         what the text starts from                       ("time traveller")
   --length N            characters generated after the prefix, 1–${MAX_LENGTH} (200)
-  --temperature T       0 = greedy, as d2l; > 0 samples softmax(o / T):
+  --temperature T       0 = greedy, as d2l; from ${MIN_TEMPERATURE} up samples softmax(o / T):
                         below 1 safer, above 1 wilder                    (0)
-  --seed N              seed for sampling: the same seed, the same text  (0)
+  --seed N              seed for sampling, 0 to 2^32 − 1: the same seed, the same text (0)
   --help                this text
 
-Exit codes: 0 done, 2 bad input (one line on stderr says what to fix)`;
+Exit codes: 0 done, 2 bad input (one line on stderr says what to fix)
+Environment: RNN_BACKEND (tensorflow | wasm | cpu), RNN_PARALLEL (0 | 1), as for npm start`;
 
 export interface GenerateOptions {
   checkpoint: string;
@@ -55,10 +57,14 @@ export function parseGenerate(argv: string[]): GenerateOptions {
   if (!Number.isInteger(opts.length) || opts.length < 1 || opts.length > MAX_LENGTH) {
     throw new UsageError(`--length must be a whole number from 1 to ${MAX_LENGTH} (got ${values.length}); e.g. --length 200`);
   }
-  if (!Number.isFinite(opts.temperature) || opts.temperature < 0) {
-    throw new UsageError(`--temperature must be ≥ 0 (got ${values.temperature}); 0 is greedy, 1 samples the model's own distribution`);
+  const T = opts.temperature;
+  if (!Number.isFinite(T) || T < 0 || (T > 0 && T < MIN_TEMPERATURE)) {
+    const why = T > 0 && T < MIN_TEMPERATURE ? `; below ${MIN_TEMPERATURE} sampling is greedy anyway, so use --temperature 0` : '';
+    throw new UsageError(`--temperature must be 0 (greedy) or at least ${MIN_TEMPERATURE} (got ${values.temperature})${why}; 1 samples the model's own distribution`);
   }
-  if (!Number.isInteger(opts.seed) || opts.seed < 0) throw new UsageError(`--seed must be a whole number ≥ 0 (got ${values.seed})`);
+  if (!Number.isInteger(opts.seed) || opts.seed < 0 || opts.seed > MAX_SEED) {
+    throw new UsageError(`--seed must be a whole number from 0 to 2^32 − 1 = ${MAX_SEED} (got ${values.seed}); e.g. --seed 1`);
+  }
   return opts;
 }
 
@@ -68,6 +74,7 @@ export async function generate(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  checkEnvironment();
   const ckpt = loadCheckpoint(opts.checkpoint);
   preparePrefix(opts.prefix, ckpt.vocab); // a bad prefix is refused before any work
   await initBackend({ log: (line) => process.stderr.write(`${line}\n`) }); // stdout carries only the text

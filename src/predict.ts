@@ -12,6 +12,12 @@ export class PredictError extends Error {
   override name = 'PredictError';
 }
 
+/**
+ * The smallest temperature that samples: below it softmax(o / T) puts all its mass on the
+ * largest logit anyway, so greedy decoding (T = 0) says what is meant without the arithmetic's edge.
+ */
+export const MIN_TEMPERATURE = 0.01;
+
 export interface PredictOptions {
   temperature?: number; // 0 (default) = greedy argmax, as d2l; > 0 samples from softmax(o/T)
   rng?: Rng; // for sampling; a fixed seed gives the same text
@@ -44,7 +50,9 @@ export function predictSteps(
   opts: PredictOptions = {},
 ): { text: string; steps: PredictionStep[] } {
   const temperature = opts.temperature ?? 0;
-  if (!Number.isFinite(temperature) || temperature < 0) throw new PredictError(`temperature must be ≥ 0 (got ${temperature}); 0 is greedy, 1 samples the model's own distribution`);
+  if (!Number.isFinite(temperature) || temperature < 0 || (temperature > 0 && temperature < MIN_TEMPERATURE)) {
+    throw new PredictError(`temperature must be 0 (greedy) or at least ${MIN_TEMPERATURE} (got ${temperature}); 1 samples the model's own distribution`);
+  }
   if (!Number.isInteger(numPreds) || numPreds < 0) throw new PredictError(`numPreds must be a whole number ≥ 0 (got ${numPreds})`);
   const rng = opts.rng ?? new Rng(0);
   const indices = preparePrefix(prefix, vocab);
@@ -116,10 +124,11 @@ function argmax(xs: ArrayLike<number>): number {
 /** softmax(o / temperature), computed stably in float64. */
 export function softmax(o: ArrayLike<number>, temperature = 1): Float32Array {
   let max = -Infinity;
-  for (let i = 0; i < o.length; i++) max = Math.max(max, o[i] / temperature);
+  for (let i = 0; i < o.length; i++) max = Math.max(max, o[i]);
   const out = new Float32Array(o.length);
   let sum = 0;
-  for (let i = 0; i < o.length; i++) sum += Math.exp(o[i] / temperature - max);
-  for (let i = 0; i < o.length; i++) out[i] = Math.exp(o[i] / temperature - max) / sum;
+  // (o − max) / T, not o / T − max / T: the difference is ≤ 0, so a tiny T gives −∞ → 0, never ∞ − ∞.
+  for (let i = 0; i < o.length; i++) sum += Math.exp((o[i] - max) / temperature);
+  for (let i = 0; i < o.length; i++) out[i] = Math.exp((o[i] - max) / temperature) / sum;
   return out;
 }

@@ -6,8 +6,10 @@ export class Rng {
   private s: number;
   private spare: number | null = null; // second Box–Muller draw, kept for the next normal()
 
+  /** `seed` is a whole number in [0, 2^32): anything else would silently wrap onto another seed. */
   constructor(seed = 0) {
-    this.s = seed >>> 0;
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`a seed is a whole number from 0 to 2^32 − 1 = 4294967295 (got ${seed})`);
+    this.s = seed;
   }
 
   /** Uniform in [0, 1). */

@@ -88,7 +88,7 @@ export interface TrainProgress {
 
 /** A fresh run: no epochs done, batches drawn from their own RNG (seed + 1; the init draws from seed). */
 export function startProgress(cfg: RNNConfig): TrainProgress {
-  return { epoch: 0, rng: new Rng(cfg.seed + 1), history: [] };
+  return { epoch: 0, rng: new Rng((cfg.seed + 1) % 2 ** 32), history: [] };
 }
 
 /**

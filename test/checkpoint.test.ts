@@ -1,5 +1,6 @@
 // Checkpoints: the documented byte layout, an exact round trip, an exact resume (10 + 10 epochs
 // equal 20 straight), and one clear line for every file that cannot be trusted.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,6 +17,7 @@ import {
   loadCheckpoint,
   modelFromCheckpoint,
   progressFromCheckpoint,
+  removeStaleTemps,
   saveCheckpoint,
   type Checkpoint,
 } from '../src/checkpoint';
@@ -214,6 +216,18 @@ describe('a checkpoint that cannot be trusted is refused with one line', () => {
     assertRefused(withHeader(good, (h) => (h.config.lr = -1)), /invalid config \(lr must be/);
     assertRefused(withHeader(good, (h) => (h.rng = { s: 'x' })), /invalid RNG state/);
     assertRefused(withHeader(good, (h) => (h.epoch = 1.5)), /invalid epoch count/);
+    assertRefused(withHeader(good, (h) => (h.config = null)), /has no config/);
+    assertRefused(withHeader(good, (h) => (h.config = [])), /has no config/);
+    assertRefused(withHeader(good, (h) => h.vocab.reverse()), /no valid vocabulary \(a list of distinct tokens, <unk> first\)/);
+  });
+
+  it('when its metrics history is not one entry per completed epoch', () => {
+    assertRefused(withHeader(good, (h) => (h.history = [1, 'x'])), /invalid metrics history \(entry 1 is not the metrics of epoch 1\)/);
+    assertRefused(withHeader(good, (h) => (h.history = [null, null])), /invalid metrics history \(entry 1/);
+    assertRefused(withHeader(good, (h) => (h.history[1].loss = 'low')), /invalid metrics history \(entry 2 is not the metrics of epoch 2\)/);
+    assertRefused(withHeader(good, (h) => delete h.history[0].gradNorm), /invalid metrics history \(entry 1/);
+    assertRefused(withHeader(good, (h) => h.history.pop()), /metrics history of 1 epochs for its 2 completed ones/);
+    assertRefused(withHeader(good, (h) => (h.history = {})), /has no metrics history/);
   });
 
   it('when it is missing or a directory', () => {
@@ -239,5 +253,28 @@ describe('saving', () => {
     assert.throws(() => saveCheckpoint(path.join(dir, 'taken'), ckpt), /cannot write checkpoint .*taken/); // rename onto a directory
     assert.throws(() => saveCheckpoint(path.join(dir, 'no', 'such', 'folder.ckpt'), ckpt), /cannot write checkpoint/);
     assert.deepEqual(fs.readdirSync(dir), ['taken']);
+  });
+});
+
+describe('saving next to others', () => {
+  it('refuses a read-only target and leaves it unchanged', async () => {
+    const { file, bytes, ckpt } = await savedCheckpoint();
+    fs.chmodSync(file, 0o444);
+    assert.throws(() => saveCheckpoint(file, { ...ckpt, epoch: 3 }), /refusing to save epoch 3 to '.*tiny\.ckpt': it is read-only; make it writable/);
+    assert.deepEqual(fs.readFileSync(file), bytes);
+    assert.deepEqual(fs.readdirSync(path.dirname(file)), ['tiny.ckpt']);
+  });
+
+  it("removes its own target's temporary files left by dead processes, and nobody else's", async () => {
+    const { file, ckpt } = await savedCheckpoint();
+    const dir = path.dirname(file);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid is free
+    const stale = `.tiny.ckpt.${dead}.tmp`;
+    const alive = `.tiny.ckpt.${process.ppid}.tmp`; // a live process may still be writing it
+    const other = `.other.ckpt.${dead}.tmp`; // another target's
+    for (const name of [stale, alive, other]) fs.writeFileSync(path.join(dir, name), 'half a checkpoint');
+    saveCheckpoint(file, ckpt);
+    assert.deepEqual(fs.readdirSync(dir).sort(), [alive, other, 'tiny.ckpt'].sort());
+    assert.deepEqual(removeStaleTemps(file), []);
   });
 });

@@ -70,13 +70,13 @@ const BAD: [string, () => string[], RegExp][] = [
   ['a directory as checkpoint', () => ['--checkpoint', dir], /is a directory/],
   ['an empty prefix', () => ['--checkpoint', ckpt, '--prefix', ''], /--prefix is empty/],
   ['a prefix without letters', () => ['--checkpoint', ckpt, '--prefix', '時間 1895'], /the prefix '時間 1895' is empty after preprocessing/],
-  ['a negative temperature', () => ['--checkpoint', ckpt, '--temperature', '-1'], /--temperature must be ≥ 0 \(got -1\)/],
+  ['a negative temperature', () => ['--checkpoint', ckpt, '--temperature', '-1'], /--temperature must be 0 \(greedy\) or at least 0\.01 \(got -1\)/],
   ['a non-numeric temperature', () => ['--checkpoint', ckpt, '--temperature', 'hot'], /--temperature needs a number \(got 'hot'\)/],
   ['temperature NaN', () => ['--checkpoint', ckpt, '--temperature', 'NaN'], /--temperature needs a number/],
   ['length 0', () => ['--checkpoint', ckpt, '--length', '0'], /--length must be a whole number from 1 to 100000 \(got 0\)/],
   ['a fractional length', () => ['--checkpoint', ckpt, '--length', '2.5'], /--length must be a whole number/],
   ['a huge length', () => ['--checkpoint', ckpt, '--length', '1e9'], /--length must be a whole number from 1 to 100000 \(got 1e9\)/],
-  ['a negative seed', () => ['--checkpoint', ckpt, '--seed', '-1'], /--seed must be a whole number ≥ 0 \(got -1\)/],
+  ['a negative seed', () => ['--checkpoint', ckpt, '--seed', '-1'], /--seed must be a whole number from 0 to 2\^32 − 1 = 4294967295 \(got -1\)/],
   ['an unknown flag', () => ['--checkpoint', ckpt, '--lenght', '5'], /Unknown option '--lenght'/],
 ];
 

@@ -6,7 +6,7 @@ import { initBackend } from '../src/backend';
 import { loadDataTimeMachine, type SeqDataLoader } from '../src/batches';
 import { makeConfig, PRESETS } from '../src/config';
 import { RNNModelScratch } from '../src/model';
-import { chooseNext, predict, predictSteps, PredictError, softmax, warmUp } from '../src/predict';
+import { chooseNext, MIN_TEMPERATURE, predict, predictSteps, PredictError, softmax, warmUp } from '../src/predict';
 import { Rng } from '../src/random';
 import { train } from '../src/train';
 import { tokenize, Vocab } from '../src/vocab';
@@ -83,14 +83,14 @@ describe('predict', () => {
     assert.notEqual(sample(1), predict('time traveller', 40, model, data.vocab), 'sampling at temperature 1 is not greedy');
   });
 
-  it('equals greedy decoding at a very low temperature', () => {
+  it('equals greedy decoding at the lowest usable temperature', () => {
     const greedy = predict('time traveller', 30, model, data.vocab);
-    assert.equal(predict('time traveller', 30, model, data.vocab, { temperature: 1e-4, rng: new Rng(3) }), greedy);
+    assert.equal(predict('time traveller', 30, model, data.vocab, { temperature: MIN_TEMPERATURE, rng: new Rng(3) }), greedy);
   });
 
   it('refuses a negative or non-finite temperature and a bad numPreds', () => {
-    for (const temperature of [-0.5, NaN, Infinity]) {
-      assert.throws(() => predict('time', 5, model, data.vocab, { temperature }), (e: Error) => e instanceof PredictError && /temperature must be ≥ 0/.test(e.message));
+    for (const temperature of [-0.5, NaN, Infinity, 1e-320, 0.009]) {
+      assert.throws(() => predict('time', 5, model, data.vocab, { temperature }), (e: Error) => e instanceof PredictError && /temperature must be 0 \(greedy\) or at least 0\.01/.test(e.message));
     }
     for (const n of [-1, 2.5]) assert.throws(() => predict('time', n, model, data.vocab), PredictError);
   });
@@ -170,5 +170,12 @@ describe('softmax', () => {
     assert.ok(Math.abs(hot[1] - 2 / 3) < 1e-7);
     const big = softmax([1000, 1000 + Math.log(3)]);
     assert.ok(Math.abs(big[1] - 0.75) < 1e-7, `got ${big[1]}`);
+  });
+});
+
+describe('softmax', () => {
+  it('stays a distribution at temperatures far below the minimum: all mass on the largest logit, no NaN', () => {
+    assert.deepEqual([...softmax([1, 3, 2], 1e-320)], [0, 1, 0]);
+    assert.deepEqual([...softmax([-1e3, 5, 5], 1e-300)], [0, 0.5, 0.5]);
   });
 });

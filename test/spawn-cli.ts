@@ -23,17 +23,25 @@ export interface Running {
   printed(pattern: RegExp): Promise<void>;
 }
 
-/** Starts `node --import tsx script args` in the repo; killed (and the test failed) after `timeoutMs`. */
-/** `asNobody` runs the child as uid/gid 65534 when we are root, so file permissions apply to it. */
-export function start(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs = 60_000, opts: { asNobody?: boolean } = {}): Running {
+export interface StartOptions {
+  asNobody?: boolean; // run the child as uid/gid 65534 when we are root, so file permissions apply to it
+  env?: Record<string, string>; // on top of ours
+  stdout?: 'pipe' | 'closed' | 'full'; // 'closed': its reader is gone (EPIPE); 'full': /dev/full (ENOSPC)
+}
+
+/** Starts `node --import tsx script args` in the repo; killed (and the test failed) after `timeoutMs` (generous: test machines are shared). */
+export function start(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs = 180_000, opts: StartOptions = {}): Running {
   const dataDir = process.env.RNN_WORKBOOK_DATA;
   if (!dataDir) throw new Error('run the tests with RNN_WORKBOOK_DATA=../shared/data');
+  const full = opts.stdout === 'full' ? fs.openSync('/dev/full', 'w') : null;
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: ROOT,
-    env: { ...process.env, RNN_WORKBOOK_DATA: path.resolve(dataDir), CI: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RNN_WORKBOOK_DATA: path.resolve(dataDir), CI: '1', ...opts.env },
+    stdio: ['ignore', full ?? 'pipe', 'pipe'],
     ...(opts.asNobody && process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
   });
+  if (full !== null) fs.closeSync(full);
+  if (opts.stdout === 'closed') child.stdout!.destroy(); // like `| head -1` after its line: every later write fails
   let stdout = '';
   let stderr = '';
   const watchers: { pattern: RegExp; resolve: () => void }[] = [];
@@ -44,7 +52,7 @@ export function start(script: 'src/cli.ts' | 'src/generate.ts', args: string[], 
       w.resolve();
     }
   };
-  child.stdout!.on('data', (d) => {
+  child.stdout?.on('data', (d) => {
     stdout += d;
     wake();
   });
@@ -71,7 +79,7 @@ export function start(script: 'src/cli.ts' | 'src/generate.ts', args: string[], 
   return { child, finished, printed };
 }
 
-export function run(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs?: number, opts: { asNobody?: boolean } = {}): Promise<Finished> {
+export function run(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs?: number, opts: StartOptions = {}): Promise<Finished> {
   return start(script, args, timeoutMs, opts).finished;
 }
 
