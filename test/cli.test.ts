@@ -317,7 +317,7 @@ describe('stopping a run: the last completed epoch is saved, even with --save-ev
     // One minibatch of 64 × 100 steps with H = 2048 takes seconds on one thread: training runs in a
     // worker thread, so the main thread sees the second press at once.
     const file = at('slow.ckpt');
-    const p = start('src/cli.ts', ['--hidden', '2048', '--batch-size', '64', '--num-steps', '100', '--epochs', '1', '--save', file, '--save-every', '0'], 120_000, { env: { RNN_PARALLEL: '0' } });
+    const p = start('src/cli.ts', ['--hidden', '2048', '--batch-size', '64', '--num-steps', '100', '--num-val', '0', '--epochs', '1', '--save', file, '--save-every', '0'], 120_000, { env: { RNN_PARALLEL: '0' } });
     await p.printed(/^backend: /m);
     await new Promise((r) => setTimeout(r, 500));
     p.child.kill('SIGINT');
