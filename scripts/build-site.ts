@@ -15,11 +15,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EMBED_CLASS, PLOTLY_MIME } from '../src/plot';
-import { EXERCISE_TAG, learnerCopies, notebookAssets, solutionSource, stubSource } from './exercises';
+import { EMBED_CLASS, PLOTLY_MIME, type Figure } from '../src/plot';
+import { FIGURES_SUFFIX, readFigureDictionary, translateFigure, type FigureDictionary } from '../src/figure-text';
+import { EXERCISE_TAG, learnerCopies, notebookAssets, solutionSource, stubSource, type LearnerCopy } from './exercises';
 import { defaultOutDir } from './execute-notebooks';
 import { lessonContent, LessonContent } from './site/lesson';
-import { indexPage, lessonPage, SiteInfo } from './site/page';
+import { indexPage, lessonPage, SiteInfo, textPage } from './site/page';
 
 export interface BuildOptions {
   notebooksDir: string; // source notebooks: the lessons, in file-name order (see lessonNames)
@@ -29,6 +30,9 @@ export interface BuildOptions {
   description?: string;
   jupyter?: string; // command that runs nbconvert; default $JUPYTER or 'jupyter'
   log?: (line: string) => void;
+  zhNotebooksDir?: string; // the Chinese edition's notebooks; default <notebooksDir>/zh, built into <outDir>/zh when there
+  zhTitle?: string;
+  zhDescription?: string;
 }
 
 export interface BuiltLesson extends Omit<LessonContent, 'bodyHtml'> {
@@ -44,7 +48,14 @@ export interface BuiltSite {
   outDir: string;
   lessons: BuiltLesson[];
   files: string[]; // every file written, relative to outDir
+  lang: 'en' | 'zh-CN';
+  assetsDir: string; // relative to outDir: '../assets' for the Chinese edition, whose pages share the English assets
+  zh?: BuiltSite; // the Chinese edition in <outDir>/zh: built from the English executions and the zh notebooks' markdown
+  glossary?: string; // relative to outDir (the Chinese edition's glossary page)
 }
+
+/** The Chinese edition's words inside the rendered cells (the shell's are in site/page.ts). */
+const ZH_LABELS = { code: '代码', solution: '参考答案' };
 
 const ROOT = path.resolve(__dirname, '..');
 const SITE_DIR = path.join(__dirname, 'site');
@@ -60,49 +71,135 @@ export function buildSite(options: BuildOptions): BuiltSite {
     throw new Error(`${problems.join('\n')}\nRun \`npm run lessons\` (executes the notebooks, then builds the site), or pass --executed <dir>.`);
   }
 
+  // The Chinese edition: zh twins of English lessons, with the English executions' outputs.
+  const zhDir = options.zhNotebooksDir ?? path.join(options.notebooksDir, 'zh');
+  const zhNames = lessonNames(zhDir).filter((n) => names.includes(n));
+  const zhProblems = zhNames.flatMap((name) => zhExecuted(path.join(options.executedDir, `${name}.ipynb`), path.join(zhDir, `${name}.ipynb`)).problems);
+  if (zhProblems.length) throw new Error(`${zhProblems.join('\n')}\nRun \`npm run zh-sync\` (copies the English code into the zh notebooks), then \`npm run lessons\`.`);
+
   // First, so a malformed solution region stops the build with the notebook, cell and line.
   const copies = new Map(learnerCopies(options.notebooksDir, names).map((c) => [c.name, c]));
-  const fragments = renderCells(names, options.executedDir, options.jupyter ?? process.env.JUPYTER ?? 'jupyter');
-  const lessons = names.map((name) => {
-    const content = lessonContent(fragments.get(name)!, name, names);
-    for (const e of content.mathErrors) log(`warning: ${name}: KaTeX cannot typeset ${JSON.stringify(e.tex)}: ${e.message}`);
-    const exerciseNames = copies.get(name)!.stubs.map((s) => s.name);
-    return { name, page: `${name}.html`, notebook: `notebooks/${name}.ipynb`, exercises: `exercises/${name}.ipynb`, exerciseNames, brokenLinks: [] as string[], ...content };
-  });
+  const zhCopies = new Map(learnerCopies(zhDir, zhNames).map((c) => [c.name, c]));
+  const glossaryFile = path.join(zhDir, 'glossary.md');
+  const hasGlossary = zhNames.length > 0 && fs.existsSync(glossaryFile);
+  const toRender: RenderJob[] = [
+    ...names.map((name) => ({ key: name, notebook: readNotebook(path.join(options.executedDir, `${name}.ipynb`)) })),
+    ...zhNames.map((name) => ({ key: `zh.${name}`, notebook: zhExecuted(path.join(options.executedDir, `${name}.ipynb`), path.join(zhDir, `${name}.ipynb`)).notebook })),
+  ];
+  if (hasGlossary) {
+    const cells = [{ id: 'glossary', cell_type: 'markdown', metadata: {}, source: fs.readFileSync(glossaryFile, 'utf8') }];
+    toRender.push({ key: 'zh.glossary', notebook: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells } as Notebook });
+  }
+  const fragments = renderCells(toRender, options.jupyter ?? process.env.JUPYTER ?? 'jupyter');
+  const built = (edition: string[], prefix: string, copiesOf: Map<string, LearnerCopy>, twinOf: (name: string) => string | undefined) =>
+    edition.map((name) => {
+      const content = lessonContent(fragments.get(`${prefix}${name}`)!, name, edition);
+      for (const e of content.mathErrors) log(`warning: ${prefix}${name}: KaTeX cannot typeset ${JSON.stringify(e.tex)}: ${e.message}`);
+      const exerciseNames = copiesOf.get(name)!.stubs.map((s) => s.name);
+      return { name, page: `${name}.html`, notebook: `notebooks/${name}.ipynb`, exercises: `exercises/${name}.ipynb`, exerciseNames, brokenLinks: [] as string[], twin: twinOf(name), ...content };
+    });
+  const lessons = built(names, '', copies, (name) => (zhNames.includes(name) ? `zh/${name}.html` : undefined));
+  const zhLessons = built(zhNames, 'zh.', zhCopies, (name) => `../${name}.html`);
 
-  const site: SiteInfo = { title: options.title ?? 'Lessons', description: options.description ?? '' };
+  const site: SiteInfo = { title: options.title ?? 'Lessons', description: options.description ?? '', ...(zhNames.length ? { twinIndex: 'zh/index.html', twinLabel: '中文', twinLang: 'zh-CN' } : {}) };
+  const zhSite: SiteInfo = {
+    title: options.zhTitle ?? `${site.title} · 中文版`,
+    description: options.zhDescription ?? '从零实现字符级循环神经网络：一个经过测试的 TypeScript 库、七个 tslab 笔记本和离线 HTML 课程（依照 d2l-zh 8.5《循环神经网络的从零开始实现》）。',
+    lang: 'zh-CN',
+    base: '../',
+    twinIndex: '../index.html',
+    twinLabel: 'English',
+    twinLang: 'en',
+    ...(hasGlossary ? { glossary: 'glossary.html' } : {}),
+  };
   const files = new Map<string, string | Buffer>();
   lessons.forEach((lesson, i) => files.set(lesson.page, lessonPage(site, lessons, i)));
   files.set('index.html', indexPage(site, lessons));
   for (const name of names) files.set(`notebooks/${name}.ipynb`, fs.readFileSync(path.join(options.notebooksDir, `${name}.ipynb`)));
   for (const [name, copy] of copies) files.set(`exercises/${name}.ipynb`, copy.json);
   for (const [rel, from] of notebookAssets(options.notebooksDir)) {
+    if (rel.split('/')[0] === 'zh') continue; // the Chinese edition's files go with its own downloads
     for (const dir of ['notebooks', 'exercises']) files.set(`${dir}/${rel}`, fs.readFileSync(from)); // the downloads' relative files
   }
-  for (const [to, from] of assets(lessons.some((l) => l.figures > 0))) files.set(to, fs.readFileSync(from));
+  if (zhNames.length) {
+    zhLessons.forEach((lesson, i) => files.set(`zh/${lesson.page}`, lessonPage(zhSite, zhLessons, i)));
+    files.set('zh/index.html', indexPage(zhSite, zhLessons));
+    for (const name of zhNames) files.set(`zh/notebooks/${name}.ipynb`, fs.readFileSync(path.join(zhDir, `${name}.ipynb`)));
+    for (const [name, copy] of zhCopies) files.set(`zh/exercises/${name}.ipynb`, copy.json);
+    for (const [rel, from] of notebookAssets(zhDir)) {
+      for (const dir of ['notebooks', 'exercises']) files.set(`zh/${dir}/${rel}`, fs.readFileSync(from)); // figures.json: charts in Chinese in Jupyter too
+    }
+    if (hasGlossary) {
+      const glossary = lessonContent(fragments.get('zh.glossary')!, '术语表');
+      files.set('zh/glossary.html', textPage(zhSite, glossary.title, glossary.bodyHtml));
+    }
+  }
+  for (const [to, from] of assets([...lessons, ...zhLessons].some((l) => l.figures > 0))) files.set(to, fs.readFileSync(from));
 
-  // Images beside the notebooks come along; other relative links must land on a page of the site.
-  for (const lesson of lessons) {
+  // Images beside the notebooks come along (a zh page's from notebooks/zh/, else the English one's);
+  // other relative links must land on a page of the site.
+  for (const [prefix, list, dirs] of [['', lessons, [options.notebooksDir]], ['zh/', zhLessons, [zhDir, options.notebooksDir]]] as const) {
+  for (const lesson of list) {
     for (const ref of [...lesson.localImages, ...lesson.localLinks]) {
       const rel = path.posix.normalize(safeDecode(ref.replace(/[?#].*$/, '')));
-      const source = path.join(options.notebooksDir, rel);
-      if (!rel || files.has(rel)) continue;
+      const source = dirs.map((d) => path.join(d, rel)).find((f) => fs.existsSync(f)) ?? path.join(dirs[0], rel);
+      if (!rel || files.has(prefix + rel)) continue;
       const inside = rel.split('/')[0] !== '..';
       if (lesson.localImages.includes(ref) && inside && fs.existsSync(source) && fs.statSync(source).isFile()) {
-        files.set(rel, fs.readFileSync(source));
+        files.set(prefix + rel, fs.readFileSync(source));
         continue;
       }
       lesson.brokenLinks.push(ref);
-      log(`warning: ${lesson.name}: links to ${ref}, which is not part of the site`);
+      log(`warning: ${prefix}${lesson.name}: links to ${ref}, which is not part of the site`);
     }
+  }
   }
 
   writeFiles(outDir, files);
-  return {
-    outDir,
-    lessons: lessons.map(({ bodyHtml: _, ...lesson }) => lesson),
-    files: [...files.keys()],
-  };
+  const strip = (list: typeof lessons) => list.map(({ bodyHtml: _, ...lesson }) => lesson);
+  const zh: BuiltSite | undefined = zhNames.length
+    ? {
+        outDir: path.join(outDir, 'zh'),
+        lessons: strip(zhLessons),
+        files: [...files.keys()].filter((f) => f.startsWith('zh/')).map((f) => f.slice(3)),
+        lang: 'zh-CN',
+        assetsDir: '../assets',
+        ...(hasGlossary ? { glossary: 'glossary.html' } : {}),
+      }
+    : undefined;
+  return { outDir, lessons: strip(lessons), files: [...files.keys()], lang: 'en', assetsDir: 'assets', ...(zh ? { zh } : {}) };
+}
+
+/**
+ * What the Chinese page of a lesson is made of: the zh notebook's cells (its markdown), each code
+ * cell with the outputs of the English execution's cell of the same id, figures translated with
+ * <name>.figures.json beside the zh notebook. One execution serves both editions, so the code must
+ * be the same: a code cell that differs, or has no English twin, is a problem (run npm run zh-sync).
+ */
+export function zhExecuted(englishExecuted: string, zhSource: string): { notebook: Notebook; problems: string[] } {
+  const en = readNotebook(englishExecuted);
+  const zh = readNotebook(zhSource);
+  const dictFile = zhSource.replace(/\.ipynb$/, FIGURES_SUFFIX);
+  const dict: FigureDictionary = fs.existsSync(dictFile) ? readFigureDictionary(dictFile) : {};
+  const byId = new Map(en.cells.map((c) => [String(c.id ?? ''), c]));
+  const problems: string[] = [];
+  const cells = zh.cells.map((cell, i) => {
+    if (cell.cell_type !== 'code') return cell;
+    const twin = byId.get(String(cell.id ?? ''));
+    if (!twin || twin.cell_type !== 'code' || text(twin.source) !== text(cell.source)) {
+      problems.push(`${zhSource}: code cell ${i + 1} (id ${String(cell.id)}) is not the English notebook's code.`);
+      return cell;
+    }
+    const outputs = (twin.outputs ?? []).map((o) => translateOutput(o, dict));
+    return { ...cell, outputs, execution_count: twin.execution_count ?? null };
+  });
+  return { notebook: { ...zh, metadata: { ...zh.metadata, lesson_labels: ZH_LABELS }, cells }, problems };
+}
+
+/** A figure output in the zh notebook's language (the plotly JSON the site draws; the text/html twin is dropped). */
+function translateOutput(o: Output, dict: FigureDictionary): Output {
+  if (!o.data || !(PLOTLY_MIME in o.data)) return o;
+  return { ...o, data: { ...o.data, [PLOTLY_MIME]: translateFigure(o.data[PLOTLY_MIME] as Figure, dict) } };
 }
 
 function safeDecode(uri: string): string {
@@ -157,7 +254,9 @@ interface Output {
 }
 
 interface Cell {
+  id?: string;
   cell_type: string;
+  execution_count?: number | null;
   source: string | string[];
   metadata?: { tags?: string[]; [key: string]: unknown };
   outputs?: Output[];
@@ -239,13 +338,18 @@ function overwriteCarriageReturns(s: string): string {
     .join('\n');
 }
 
-/** One nbconvert run for all notebooks (Python starts once); returns name → HTML fragment. */
-function renderCells(names: string[], executedDir: string, jupyter: string): Map<string, string> {
+interface RenderJob {
+  key: string; // unique among the jobs, a file name: '03-loss', 'zh.03-loss'
+  notebook: Notebook;
+}
+
+/** One nbconvert run for all notebooks of both editions (Python starts once); returns key → HTML fragment. */
+function renderCells(jobs: RenderJob[], jupyter: string): Map<string, string> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'build-site-'));
   try {
-    const inputs = names.map((name) => {
-      const file = path.join(tmp, `${name}.ipynb`);
-      fs.writeFileSync(file, JSON.stringify(forThePage(readNotebook(path.join(executedDir, `${name}.ipynb`)))));
+    const inputs = jobs.map(({ key, notebook }) => {
+      const file = path.join(tmp, `${key}.ipynb`);
+      fs.writeFileSync(file, JSON.stringify(forThePage(notebook)));
       return file;
     });
     const args = [
@@ -262,7 +366,7 @@ function renderCells(names: string[], executedDir: string, jupyter: string): Map
       }
       throw new Error(`nbconvert failed:\n${e.stderr ?? e.message}`);
     }
-    return new Map(names.map((name) => [name, restoreFolds(fs.readFileSync(path.join(tmp, 'html', `${name}.html`), 'utf8'))]));
+    return new Map(jobs.map(({ key }) => [key, restoreFolds(fs.readFileSync(path.join(tmp, 'html', `${key}.html`), 'utf8'))]));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -333,7 +437,8 @@ function main(): void {
   const rel = path.relative(process.cwd(), site.outDir);
   const out = rel && !rel.startsWith('..') ? rel : site.outDir;
   const n = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
-  console.log(`Built ${n(site.lessons.length, 'lesson')} (${n(figures, 'figure')}) into ${out}; open ${path.join(out, 'index.html')} in a browser.`);
+  const zh = site.zh ? `, and the Chinese edition's ${n(site.zh.lessons.length, 'lesson')} into ${path.join(out, 'zh')}` : '';
+  console.log(`Built ${n(site.lessons.length, 'lesson')} (${n(figures, 'figure')}) into ${out}${zh}; open ${path.join(out, 'index.html')} in a browser.`);
 }
 
 if (require.main === module) {

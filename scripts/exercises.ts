@@ -4,6 +4,7 @@
 // four cells of an exercise (task, hint, exercise cell tagged "exercise", check cell tagged "check").
 //
 //   npm run exercises [-- --notebooks notebooks] [--out lessons/exercises]
+//   (the Chinese edition, notebooks/zh/, is written to <out>/zh/)
 //
 // A malformed region (unbalanced or nested markers, no function name above it, a region outside a
 // cell tagged "exercise") stops the script with exit code 1 and one line naming the notebook, the
@@ -200,11 +201,17 @@ function main(): void {
       out: { type: 'string', default: path.join(ROOT, 'lessons', 'exercises') },
     },
   });
-  const copies = writeExercises(values.notebooks!, values.out!);
-  const rel = path.relative(process.cwd(), values.out!) || '.';
-  for (const c of copies) console.log(`${c.name}.ipynb  ${c.stubs.length} exercise${c.stubs.length === 1 ? '' : 's'}: ${c.stubs.map((s) => s.name).join(', ') || '—'}`);
-  const total = copies.reduce((n, c) => n + c.stubs.length, 0);
-  console.log(`Wrote ${copies.length} learner notebook${copies.length === 1 ? '' : 's'} (${total} exercise${total === 1 ? "" : "s"} to write) to ${rel}/. Open them with: jupyter notebook --notebook-dir=${rel}`);
+  // The Chinese edition (notebooks/zh/) gets its copies in <out>/zh/, beside its figures.json files.
+  const editions: [string, string][] = [[values.notebooks!, values.out!]];
+  const zh = path.join(values.notebooks!, 'zh');
+  if (exerciseNotebookNames(zh).length) editions.push([zh, path.join(values.out!, 'zh')]);
+  for (const [notebooks, out] of editions) {
+    const copies = writeExercises(notebooks, out);
+    const rel = path.relative(process.cwd(), out) || '.';
+    for (const c of copies) console.log(`${c.name}.ipynb  ${c.stubs.length} exercise${c.stubs.length === 1 ? '' : 's'}: ${c.stubs.map((s) => s.name).join(', ') || '—'}`);
+    const total = copies.reduce((n, c) => n + c.stubs.length, 0);
+    console.log(`Wrote ${copies.length} learner notebook${copies.length === 1 ? '' : 's'} (${total} exercise${total === 1 ? "" : "s"} to write) to ${rel}/. Open them with: jupyter notebook --notebook-dir=${rel}`);
+  }
 }
 
 if (require.main === module) {

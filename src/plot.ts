@@ -5,6 +5,7 @@
 import { randomBytes } from 'crypto';
 import { readFileSync } from 'fs';
 import { dirname, join, sep } from 'path';
+import { folderDictionary, translateFigure, type FigureDictionary } from './figure-text';
 
 export type Datum = number | string;
 export type Numbers = ArrayLike<number>; // number[], Float32Array (tensor.dataSync()), ...
@@ -215,25 +216,38 @@ function kernelWriter(): WriteDisplayData | null {
 }
 
 let embedded = false; // per kernel process: a restart (or Run All) embeds again
+let figureText: FigureDictionary | null = null; // read from the kernel's cwd on first use and by plotSetup()
 
-/** Embeds plotly.js here. Call it in a notebook's first cell so re-running a chart cell never loses it. */
+/**
+ * Embeds plotly.js here. Call it in a notebook's first cell so re-running a chart cell never loses it.
+ * It also (re)reads the figure dictionaries beside the notebook (*.figures.json in the kernel's cwd,
+ * as in notebooks/zh/), which translate the charts' titles, axis titles and trace names.
+ */
 export function plotSetup(): void {
   const write = kernelWriter();
   if (!write) return;
+  figureText = folderDictionary(process.cwd());
   write({ data: plotlyEmbedBundle(), metadata: {}, transient: {} }, false);
   embedded = true;
 }
 
-function send(bundle: FigureBundle, displayId?: string, update = false): void {
+/** What a figure looks like when shown from this process: translated when a dictionary is beside the notebook. */
+export function shownFigure(fig: Figure): Figure {
+  figureText ??= folderDictionary(process.cwd());
+  return translateFigure(fig, figureText);
+}
+
+function send(fig: Figure, displayId?: string, update = false): void {
   const write = kernelWriter();
   if (!write) return;
   if (!embedded) plotSetup(); // a separate output, so live updates never replace the embed
+  const bundle = figureBundle(shownFigure(fig));
   write({ data: { ...bundle }, metadata: {}, transient: displayId ? { display_id: displayId } : {} }, update);
 }
 
 /** Shows a figure below the running cell. Returns nothing, so tslab does not echo a value. */
 export function plot(fig: Figure): void {
-  send(figureBundle(fig));
+  send(fig);
 }
 
 /** A chart redrawn in place (Jupyter display_id), e.g. the perplexity curve during training. */
@@ -245,7 +259,7 @@ export class LiveChart {
   /** Shows an empty chart right away, so it sits in the cell that created it. */
   constructor(opts: ChartOptions = {}) {
     this.current = { data: [], layout: layoutFor(opts) };
-    send(figureBundle(this.current), this.displayId);
+    send(this.current, this.displayId);
   }
 
   get figure(): Figure {
@@ -255,7 +269,7 @@ export class LiveChart {
   /** Replaces the traces (keeping the layout), or the whole figure. */
   update(next: Trace[] | Figure): void {
     this.current = Array.isArray(next) ? { ...this.current, data: next } : next;
-    send(figureBundle(this.current), this.displayId, true);
+    send(this.current, this.displayId, true);
   }
 
   /** Adds one point per named series and redraws: `chart.append({ train: m.perplexity }, m.epoch)`. */

@@ -14,7 +14,7 @@ import { buildSite, lessonNames } from '../scripts/build-site';
 import { figureBundle, lineChart, plotlyEmbedBundle } from '../src/plot';
 import { CHROMIUM, JUPYTER } from '../scripts/prerequisites';
 import { skipWithout } from './needs';
-import { browser, browserHooks, checkSite, copyNotebookAssets, openPage, removeTmpDirs, ROOT, siteBuiltBefore, snapshotNotebooks, tmpDir } from './site-checks';
+import { browser, browserHooks, checkEditions, checkSite, copyNotebookAssets, openPage, removeTmpDirs, ROOT, siteBuiltBefore, snapshotNotebooks, tmpDir } from './site-checks';
 
 browserHooks();
 after(removeTmpDirs);
@@ -109,14 +109,30 @@ function writeSamples(dir: string): { notebooksDir: string; executedDir: string 
   };
   fs.mkdirSync(path.join(notebooksDir, 'img'));
   fs.writeFileSync(path.join(notebooksDir, 'img', 'pixel.png'), Buffer.from(PNG_1x1, 'base64'));
+  const zhDir = path.join(notebooksDir, 'zh');
+  fs.mkdirSync(zhDir);
   for (const [name, cells] of Object.entries(SAMPLES)) {
-    const executed = { cells, metadata, nbformat: 4, nbformat_minor: 5 };
-    const source = structuredClone(executed) as { cells: { cell_type: string; outputs?: unknown[]; execution_count?: unknown }[] };
+    const withIds = cells.map((c, i) => ({ id: `c${i}`, ...c }));
+    const executed = { cells: withIds, metadata, nbformat: 4, nbformat_minor: 5 };
+    const source = structuredClone(executed) as unknown as { cells: { cell_type: string; source: string[]; outputs?: unknown[]; execution_count?: unknown }[] };
     for (const cell of source.cells) if (cell.cell_type === 'code') Object.assign(cell, { outputs: [], execution_count: null });
     fs.writeFileSync(path.join(executedDir, `${name}.ipynb`), JSON.stringify(executed, null, 1));
     fs.writeFileSync(path.join(notebooksDir, `${name}.ipynb`), JSON.stringify(source, null, 1));
+    // The Chinese twin: the same cells, the markdown "translated" (headings, hints, a sentence in Chinese).
+    const zh = structuredClone(source);
+    for (const cell of zh.cells.filter((c) => c.cell_type === 'markdown')) cell.source = lines(zhMarkdown(cell.source.join('')));
+    fs.writeFileSync(path.join(zhDir, `${name}.ipynb`), JSON.stringify(zh, null, 1));
   }
+  fs.writeFileSync(path.join(zhDir, '01-rnn-overview.figures.json'), JSON.stringify({ 'Training perplexity': '训练困惑度', perplexity: '困惑度' }));
+  fs.writeFileSync(path.join(zhDir, 'glossary.md'), '# 术语表\n\n笔记的说法与 d2l-zh 术语。\n\n| 笔记中的说法 | d2l-zh 术语 | English | 代码中的名字 | 在哪一课 |\n| --- | --- | --- | --- | --- |\n| 潜变量 | 隐状态 | hidden state | `state` | 1 |\n| — | 困惑度 | perplexity | `perplexity` | 2 |\n');
   return { notebooksDir, executedDir };
+}
+
+/** A stand-in translation: Chinese headings, hints and a sentence, the maths and code kept. */
+function zhMarkdown(source: string): string {
+  return source
+    .replace(/<summary>Hint( 2)?<\/summary>/g, '<summary>提示$1</summary>')
+    .replace(/^(#+) (.*)$/gm, (_, hashes: string, title: string) => `${hashes} 中文：${title}\n\n这一段是测试用的中文说明，循环神经网络的隐状态。`);
 }
 
 describe('lessons site from sample notebooks', () => {
@@ -129,6 +145,12 @@ describe('lessons site from sample notebooks', () => {
   const site = siteBuiltBefore(() => buildSite({ notebooksDir, executedDir, outDir, title: 'rnn-workbook', description: 'Sample lessons.', log: () => undefined }));
 
   checkSite({ label: 'sample', lessons: lessonNames(notebooksDir), site, notebooksDir, executedDir });
+
+  describe('the Chinese edition (zh/), from the same executions', () => {
+    const zhDir = path.join(notebooksDir, 'zh');
+    checkSite({ label: 'sample-zh', lessons: lessonNames(zhDir), site: () => site().zh!, notebooksDir: zhDir, executedDir });
+    checkEditions({ label: 'sample', site });
+  });
 
   test('shows model output as text: <script> in streams, results and tracebacks is inert', async () => {
     const context = await browser().newContext();
@@ -147,6 +169,7 @@ describe('lessons site from sample notebooks', () => {
   test('reads title, contents and a "What you will learn" summary from the notebook', () => {
     const [overview] = site().lessons;
     assert.equal(overview.title, '循环神经网络 · RNN overview');
+    assert.equal(site().zh?.lessons[0]?.title, '中文：循环神经网络 · RNN overview');
     assert.deepEqual(overview.toc.map((t) => t.level), [2, 2, 3, 3]);
     assert.match(overview.summaryHtml, /summarises the sequence so far/);
     assert.match(overview.summaryHtml, /<ul>[\s\S]*perplexity[\s\S]*<\/ul>/);

@@ -28,7 +28,9 @@ import { KERNEL_NAME, ROOT } from '../scripts/notebook-env';
 import { EMBED_CLASS, FIGURE_CLASS, PLOTLY_MIME } from '../src/plot';
 import { CHROMIUM, JUPYTER } from '../scripts/prerequisites';
 import { missing, skipWithout } from './needs';
-import { browserHooks, checkSite, copyNotebookAssets, removeTmpDirs, siteBuiltBefore, tmpDir } from './site-checks';
+import { browserHooks, checkEditions, checkSite, copyNotebookAssets, removeTmpDirs, siteBuiltBefore, snapshotNotebooks, tmpDir } from './site-checks';
+import { ZH_DIR } from '../scripts/zh-sync';
+import { existsSync } from 'fs';
 
 const PRESET = 'test';
 let prepared: Prepared;
@@ -242,6 +244,30 @@ describe('notebooks/', { concurrency: KERNELS_AT_ONCE }, () => {
   }
 });
 
+// The Chinese edition (notebooks/zh/): its code is the English code (test/zh.test.ts), so its learner's
+// copies run the same code as the English ones executed above and are not executed again; the zh
+// notebooks themselves run once each, from notebooks/zh (their figures.json beside them), with the
+// same quick preset: that proves they run on the kernel from their folder and draw Chinese charts.
+const zhNotebooks = existsSync(ZH_DIR) ? listNotebooks(ZH_DIR).filter((f) => existsSync(join(NOTEBOOKS_DIR, basename(f)))) : [];
+describe('notebooks/zh/', () => {
+  if (skipWithout(JUPYTER)) return;
+  for (const file of zhNotebooks) {
+    it(`zh/${basename(file)} runs cleanly from notebooks/zh with RNN_WORKBOOK_PRESET=${PRESET}, every check prints ✓, its charts in Chinese`, async () => {
+      const r = await executeNotebook(file, prepared, { preset: PRESET, outDir: join(ROOT, '.cache', `executed-${PRESET}-zh`) });
+      assert.ok(r.ok, report(r));
+      assert.equal(r.executed, r.cells);
+      const v = verdicts(r.output);
+      assert.deepEqual([v.failed, v.notWritten], [[], []]);
+      assert.deepEqual(sorted(v.passed), sorted(stubNames(join(NOTEBOOKS_DIR, basename(file)))), 'one ✓ per exercise, as in English');
+      const dict = file.replace(/\.ipynb$/, '.figures.json');
+      if (r.figures > 0 && existsSync(dict) && Object.keys(JSON.parse(readFileSync(dict, 'utf8'))).length) {
+        const shown = JSON.stringify(read(r.output).cells.flatMap((c) => (c.outputs ?? []).map((o) => o.data?.[PLOTLY_MIME] ?? null)).filter(Boolean));
+        assert.match(shown, /[\u4e00-\u9fff]/, 'the kernel translated the figure text with the figures.json beside the notebook');
+      }
+    });
+  }
+});
+
 // The lessons' site, from the notebooks executed above: never from older copies, so a lesson that
 // failed (or did not run) fails every check here with its name, rather than skipping them.
 describe('lessons site from the executed notebooks', () => {
@@ -249,6 +275,7 @@ describe('lessons site from the executed notebooks', () => {
   const names = notebooks.map((f) => basename(f));
   const isLesson = new Set(lessonNames(NOTEBOOKS_DIR));
   const lessons = names.map((f) => f.slice(0, -'.ipynb'.length)).filter((name) => isLesson.has(name));
+  const zhSnapshot = join(snapshot.notebooksDir, 'zh'); // copyNotebookAssets brings the figures.json and glossary.md
   browserHooks();
   const site = siteBuiltBefore(() => {
     const failed = names.flatMap((name) => {
@@ -259,7 +286,13 @@ describe('lessons site from the executed notebooks', () => {
     });
     if (failed.length) throw new Error(`${failed.length} of ${names.length} notebooks did not execute cleanly, so the lessons' site is not checked:\n${failed.join('\n')}`);
     copyNotebookAssets(NOTEBOOKS_DIR, snapshot.notebooksDir);
-    return buildSite({ ...snapshot, outDir: tmpDir(), title: 'rnn-workbook', log: () => undefined });
+    snapshotNotebooks(ZH_DIR, zhSnapshot); // the Chinese pages: these notebooks' markdown, the English executions above
+    return buildSite({ ...snapshot, zhNotebooksDir: zhSnapshot, outDir: tmpDir(), title: 'rnn-workbook', log: () => undefined });
   });
   checkSite({ label: 'lessons', lessons, site, ...snapshot });
+  describe('the Chinese edition (zh/)', () => {
+    const zhLessons = lessons.filter((name) => zhNotebooks.some((f) => basename(f, '.ipynb') === name));
+    checkSite({ label: 'lessons-zh', lessons: zhLessons, site: () => site().zh!, notebooksDir: zhSnapshot, executedDir: snapshot.executedDir });
+    checkEditions({ label: 'lessons', site });
+  });
 });

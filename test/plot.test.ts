@@ -20,6 +20,7 @@ import {
   scriptJson,
   type Figure,
 } from '../src/plot';
+import { folderDictionary, readFigureDictionary, translateFigure, translateText } from '../src/figure-text';
 
 const EVIL = '</script><script>window.PWNED = 1</script><!--';
 
@@ -189,6 +190,72 @@ describe('displaying', () => {
       );
     } finally {
       kernel.remove();
+    }
+  });
+});
+
+describe('figure text in another language', () => {
+  const dict = { 'Training perplexity': '训练困惑度', epoch: '迭代周期', perplexity: '困惑度', 'sequential + carry': '顺序分区 + 保留状态' };
+
+  it('translates whole strings first, then known parts of template strings, and leaves the rest', () => {
+    assert.equal(translateText('perplexity', dict), '困惑度');
+    assert.equal(translateText('Training perplexity (θ = 1)', dict), '训练困惑度 (θ = 1)', 'the longest known part wins, numbers stay');
+    assert.equal(translateText('perplexity (log scale)', dict), '困惑度 (log scale)');
+    assert.equal(translateText('tokens/s', dict), 'tokens/s');
+    assert.equal(translateText('epoch', { epoch: 'epoch (迭代周期)', '迭代周期': 'x' }), 'epoch (迭代周期)', 'a translation is never translated again');
+  });
+
+  it('translates title, axis titles and trace names, and never the data', () => {
+    const fig = lineChart({ 'sequential + carry': [3, 2], other: [4, 1] }, { title: 'Training perplexity', xTitle: 'epoch', yTitle: 'perplexity' });
+    const zh = translateFigure(fig, dict);
+    assert.equal(zh.layout.title?.text, '训练困惑度');
+    assert.equal(zh.layout.xaxis?.title?.text, '迭代周期');
+    assert.equal(zh.layout.yaxis?.title?.text, '困惑度');
+    assert.deepEqual(zh.data.map((t) => t.name), ['顺序分区 + 保留状态', 'other']);
+    assert.deepEqual(zh.data.map((t) => t.y), fig.data.map((t) => t.y));
+    assert.equal(fig.layout.title?.text, 'Training perplexity', 'the figure itself is not modified');
+    const bars = barChart(['epoch', 'b'], [1, 2]);
+    assert.deepEqual(translateFigure(bars, dict).data[0]?.x, ['epoch', 'b'], 'tick labels are data');
+  });
+
+  it('in a kernel whose folder has *.figures.json: charts are shown translated; without, in English', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'figures-json-'));
+    const cwd = process.cwd();
+    const kernel = fakeKernel();
+    try {
+      writeFileSync(join(dir, '02-training-output.figures.json'), JSON.stringify({ 'Training perplexity': '训练困惑度' }));
+      writeFileSync(join(dir, '03-loss.figures.json'), JSON.stringify({ epoch: '迭代周期' }));
+      process.chdir(dir);
+      plotSetup();
+      plot(lineChart({ a: [1] }, { title: 'Training perplexity', xTitle: 'epoch' }));
+      const chart = new LiveChart({ title: 'Training perplexity' });
+      chart.append({ a: 2 }, 1);
+      process.chdir(cwd);
+      plotSetup(); // back in a folder without dictionaries
+      plot(lineChart({ a: [1] }, { title: 'Training perplexity' }));
+      const figures = kernel.sent.filter((s) => PLOTLY_MIME in s.data).map((s) => s.data[PLOTLY_MIME] as Figure);
+      assert.deepEqual(figures.map((f) => f.layout.title?.text), ['训练困惑度', '训练困惑度', '训练困惑度', 'Training perplexity']);
+      assert.equal(figures[0]?.layout.xaxis?.title?.text, '迭代周期', 'every dictionary of the folder applies');
+      assert.match(String(kernel.sent.find((s) => PLOTLY_MIME in s.data)?.data['text/html']), /训练困惑度/, 'the text/html twin too');
+      assert.equal(chart.figure.layout.title?.text, 'Training perplexity', 'the chart object keeps the English');
+    } finally {
+      process.chdir(cwd);
+      kernel.remove();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a folder\'s dictionaries, and falls back to none when a file is broken', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'figures-json-'));
+    try {
+      writeFileSync(join(dir, 'a.figures.json'), JSON.stringify({ x: '横' }));
+      assert.deepEqual(folderDictionary(dir), { x: '横' });
+      writeFileSync(join(dir, 'b.figures.json'), '{ "y": 1 }');
+      assert.throws(() => readFigureDictionary(join(dir, 'b.figures.json')), /"y" is not a string/);
+      assert.deepEqual(folderDictionary(dir), {});
+      assert.deepEqual(folderDictionary(join(dir, 'missing')), {});
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -3,7 +3,7 @@
 // form ("d2l 8.5, ex. 7", "d2l exercise 4") names no edition or the wrong number, and fails here.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const NOTEBOOKS = join(__dirname, '..', 'notebooks');
@@ -41,8 +41,8 @@ export function checkCitations(text: string): { citations: Citation[]; problems:
   return { citations, problems };
 }
 
-function notebookText(file: string): string {
-  const nb = JSON.parse(readFileSync(join(NOTEBOOKS, file), 'utf8')) as { cells: { source: string | string[] }[] };
+function notebookText(file: string, dir = NOTEBOOKS): string {
+  const nb = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { cells: { source: string | string[] }[] };
   return nb.cells.map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source)).join('\n');
 }
 
@@ -90,4 +90,21 @@ describe('the lessons\u2019 d2l citations', () => {
     const missing = Object.entries(EXERCISES).flatMap(([edition, n]) => Array.from({ length: n }, (_, i) => `${edition} ex. ${i + 1}`).filter((c) => !cited.has(c)));
     assert.deepEqual(missing, []);
   });
+});
+
+// The Chinese edition (notebooks/zh/) keeps the citations in the same form, with Chinese around them.
+const ZH = join(NOTEBOOKS, 'zh');
+const zhFiles = existsSync(ZH) ? readdirSync(ZH).filter((f) => f.endsWith('.ipynb')).sort() : [];
+
+describe('the Chinese lessons\u2019 d2l citations', () => {
+  it('finds a zh twin of each lesson', () => assert.deepEqual(zhFiles, files));
+
+  for (const file of zhFiles) {
+    it(`zh/${file} cites d2l exercises only as 'd2l-zh 8.5 ex. N' / 'd2l-en 9.5 ex. N', the same ones as the English`, () => {
+      const zh = checkCitations(notebookText(file, ZH));
+      assert.deepEqual(zh.problems, []);
+      const cited = (r: { citations: Citation[] }) => [...new Set(r.citations.map((c) => `${c.edition} ex. ${c.number}`))].sort();
+      assert.deepEqual(cited(zh), cited(checkCitations(notebookText(file))), 'the translation cites what the English cites');
+    });
+  }
 });

@@ -207,7 +207,8 @@ const PAGE_FACTS = `(() => {
  * An exercise cell shows the learner's stub, then the reference code folded under "Solution"; hints
  * and solutions start folded and open on a click; each check cell shows its ✓ line.
  */
-async function checkExercises(page: Page, lesson: BuiltLesson): Promise<void> {
+async function checkExercises(page: Page, lesson: BuiltLesson, lang: BuiltSite['lang']): Promise<void> {
+  const labels = lang === 'zh-CN' ? { solution: /^参考答案$/, hint: /^提示/ } : { solution: /^Solution$/, hint: /^Hint/ };
   const cells = await page.$$eval('section.celltag_exercise', (els) => els.map((el) => ({
     names: (el.getAttribute('data-exercise') ?? '').split(' '),
     stub: el.querySelector('details.cell-input pre')?.textContent ?? '',
@@ -237,7 +238,7 @@ async function checkExercises(page: Page, lesson: BuiltLesson): Promise<void> {
     const content = fold.locator(':scope > :not(summary)').first();
     assert.equal(await fold.evaluate((d) => (d as HTMLDetailsElement).open), false, `${lesson.page}: ${kind} ${i + 1} starts folded`);
     assert.equal(await content.isVisible(), false, `${lesson.page}: ${kind} ${i + 1} hides its content`);
-    assert.match((await fold.locator(':scope > summary').textContent()) ?? '', kind === 'solution' ? /^Solution$/ : /^Hint/);
+    assert.match((await fold.locator(':scope > summary').textContent()) ?? '', kind === 'solution' ? labels.solution : labels.hint);
     await fold.locator(':scope > summary').click();
     assert.equal(await content.isVisible(), true, `${lesson.page}: ${kind} ${i + 1} shows its content once opened`);
     assert.ok(((await content.textContent()) ?? '').trim().length > 0, `${lesson.page}: ${kind} ${i + 1} is not empty`);
@@ -260,14 +261,16 @@ export function checkSite({ label, lessons, site: getSite, notebooksDir, execute
     const site = getSite();
     assert.deepEqual(site.lessons.map((l) => l.name), lessons, 'one lesson per notebook the tests expect');
     assert.deepEqual(site.lessons.map((l) => l.name), lessonNames(notebooksDir));
-    for (const file of [...pages, ...site.lessons.flatMap((l) => [l.notebook, l.exercises]), 'assets/site.css', 'assets/lesson.js', 'assets/katex/katex.min.css']) {
+    const assets = ['site.css', 'lesson.js', 'katex/katex.min.css'].map((f) => `${site.assetsDir}/${f}`); // the Chinese edition shares the English assets
+    for (const file of [...pages, ...site.lessons.flatMap((l) => [l.notebook, l.exercises]), ...assets]) {
       assert.ok(fs.existsSync(path.join(site.outDir, file)), `${file} is missing from ${site.outDir}`);
     }
     const figures = site.lessons.reduce((n, l) => n + l.figures, 0);
-    assert.equal(fs.existsSync(path.join(site.outDir, 'assets/plotly.js')), figures > 0, 'plotly.js is copied once, only when a lesson has figures');
+    if (figures > 0 || site.lang === 'en') assert.equal(fs.existsSync(path.join(site.outDir, site.assetsDir, 'plotly.js')), figures > 0, 'plotly.js is copied once, only when a lesson has figures');
     for (const lesson of site.lessons) {
       const copy = fs.readFileSync(path.join(site.outDir, lesson.notebook), 'utf8');
       assert.equal(copy, fs.readFileSync(path.join(notebooksDir, `${lesson.name}.ipynb`), 'utf8'), 'the download is the un-executed source notebook');
+      if (site.lang === 'zh-CN') continue; // the English execution's cells and the zh notebook's are compared by test/zh.test.ts
       assert.deepEqual(lesson.mathErrors, [], `${lesson.name}: KaTeX cannot typeset some formulas`);
       const source = JSON.parse(fs.readFileSync(path.join(notebooksDir, `${lesson.name}.ipynb`), 'utf8')) as Notebook;
       const exercises = fs.readFileSync(path.join(site.outDir, lesson.exercises), 'utf8');
@@ -353,7 +356,7 @@ export function checkSite({ label, lessons, site: getSite, notebooksDir, execute
             assert.equal(dom.prev, site.lessons[at - 1]?.page ?? null);
             assert.equal(dom.next, site.lessons[at + 1]?.page ?? null);
             if (scheme === 'light') {
-              await checkExercises(page, lesson); // opens every hint and solution
+              await checkExercises(page, lesson, site.lang); // opens every hint and solution
               assert.deepEqual(report.errors, [], 'no errors after opening the hints and solutions');
             }
           } else {
@@ -404,6 +407,110 @@ export function checkSite({ label, lessons, site: getSite, notebooksDir, execute
       assert.equal(printed.hiddenCode, 0, 'folded code cells are printed too');
       assert.equal(printed.background, 'rgb(255, 255, 255)');
       if (lesson.figures) assert.notEqual(printed.tickFill, 'rgb(230, 237, 243)', 'charts print with their light-page colours');
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Chinese edition beside the English one (issue 15).
+
+export interface EditionsUnderTest {
+  label: string;
+  site: () => BuiltSite; // the English site; its .zh is the Chinese edition
+}
+
+/** The first font that actually drew the text of `selector` (Chromium's own answer, over CDP). */
+async function renderedFonts(page: Page, selector: string): Promise<string[]> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('DOM.enable');
+  await cdp.send('CSS.enable');
+  const { root } = await cdp.send('DOM.getDocument');
+  const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+  const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+  return fonts.filter((f) => f.glyphCount > 0).map((f) => f.familyName);
+}
+
+/** Checks of the two editions together: the language switch both ways, CJK fonts, the glossary, Chinese labels. */
+export function checkEditions({ label, site: getSite }: EditionsUnderTest): void {
+  const zhOf = () => {
+    const zh = getSite().zh;
+    assert.ok(zh, 'the site has no Chinese edition (notebooks/zh/NN-name.ipynb)');
+    return zh;
+  };
+
+  test('the language switch leads from every page to its twin, both ways, by a click', async () => {
+    const site = getSite();
+    const zh = zhOf();
+    const context = await browser().newContext();
+    try {
+      const pairs: [string, string][] = [
+        [path.join(site.outDir, 'index.html'), path.join(zh.outDir, 'index.html')],
+        ...zh.lessons.map((l): [string, string] => [path.join(site.outDir, l.page), path.join(zh.outDir, l.page)]),
+      ];
+      const page = await context.newPage();
+      await page.route(/^(?!file:)/, (route) => route.abort('blockedbyclient'));
+      for (const [en, zhPage] of pairs) {
+        for (const [from, to, lang] of [[en, zhPage, 'zh-CN'], [zhPage, en, 'en']] as const) {
+          await page.goto(pathToFileURL(from).href, { waitUntil: 'domcontentloaded' });
+          await Promise.all([page.waitForURL(pathToFileURL(to).href, { waitUntil: 'domcontentloaded' }), page.locator('a.language-switch').click()]);
+          assert.equal(await page.evaluate(() => document.documentElement.lang), lang, `${path.basename(from)} → its twin in ${lang}`);
+        }
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the Chinese pages are lang="zh-CN" and draw their Chinese with a CJK system font, offline', async () => {
+    const zh = zhOf();
+    const context = await browser().newContext();
+    try {
+      const lesson = zh.lessons[0]!;
+      const { page, report } = await openPage(context, path.join(zh.outDir, lesson.page));
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+      const stack = await page.evaluate(() => getComputedStyle(document.body).fontFamily);
+      assert.match(stack, /^"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif/);
+      const fonts = await renderedFonts(page, '.lesson h1');
+      assert.ok(fonts.some((f) => /CJK|Source Han|PingFang|YaHei|WenQuanYi|Hei|Song|Ming/i.test(f)), `the title's Chinese is drawn with ${fonts.join(', ')}, not a CJK font`);
+      const shot = await page.locator('.lesson h1').screenshot({ path: path.join(SCREENSHOTS, `${label}-zh-title.png`) });
+      assert.ok(shot.length > 1000, 'the title renders (a non-blank screenshot)');
+      assert.deepEqual(report.requests.filter((u) => !u.startsWith('file:')), []);
+      assert.deepEqual(report.errors, []);
+      const done = page.locator('.exercise-done').first();
+      if (await done.count()) assert.equal((await done.textContent())?.trim(), '标记为完成');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the Chinese charts carry the Chinese of the figures.json beside the zh notebook', async () => {
+    const zh = zhOf();
+    const lesson = zh.lessons.find((l) => l.figures > 0);
+    if (!lesson) return;
+    const context = await browser().newContext();
+    try {
+      const { page } = await openPage(context, path.join(zh.outDir, lesson.page));
+      await page.waitForFunction(`${countCharts} >= ${lesson.figures}`, undefined, { timeout: 20_000 });
+      const texts = await page.$$eval('.js-plotly-plot .gtitle, .js-plotly-plot .xtitle, .js-plotly-plot .ytitle, .js-plotly-plot .legendtext', (els) => els.map((e) => e.textContent ?? ''));
+      assert.ok(texts.some((t) => /[\u4e00-\u9fff]/.test(t)), `no chart text in Chinese: ${texts.join(' | ')}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the Chinese index links the glossary, which renders as a table', async () => {
+    const zh = zhOf();
+    assert.equal(zh.glossary, 'glossary.html', 'notebooks/zh/glossary.md becomes zh/glossary.html');
+    const context = await browser().newContext();
+    try {
+      const { page, report } = await openPage(context, path.join(zh.outDir, 'index.html'));
+      await Promise.all([page.waitForURL(/glossary\.html$/), page.locator('a[href="glossary.html"]').first().click()]);
+      assert.ok((await page.locator('.lesson table tr').count()) > 2, 'the glossary is a table');
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+      assert.deepEqual(report.errors, []);
+      assert.deepEqual(report.requests.filter((u) => !u.startsWith('file:')), []);
     } finally {
       await context.close();
     }

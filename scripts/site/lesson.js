@@ -6,6 +6,12 @@
 
 (function () {
 
+  // The page shell's words that this script writes, in the page's language (<html lang>).
+  var zh = /^zh/i.test(document.documentElement.lang);
+  var words = zh
+    ? { fold: '折叠代码', unfold: '展开代码', done: '标记为完成', cannotDraw: '这张图无法绘制：' }
+    : { fold: 'Fold code', unfold: 'Unfold code', done: 'Mark as done', cannotDraw: 'This figure could not be drawn: ' };
+
   // Charts keep their figure's layout, on a transparent background; in dark mode site.css
   // recolours their text and grid, so switching scheme or printing needs no redraw.
   function transparent(layout) {
@@ -29,7 +35,7 @@
       var spec = JSON.parse(script.textContent);
       var config = Object.assign({ responsive: true, displaylogo: false }, spec.config);
       window.Plotly.newPlot(el, spec.data || [], transparent(spec.layout), config).catch(function (err) {
-        el.textContent = 'This figure could not be drawn: ' + err.message;
+        el.textContent = words.cannotDraw + err.message;
         console.error(err);
       });
     });
@@ -42,7 +48,7 @@
     button.hidden = false;
     function update() {
       var anyOpen = Array.prototype.some.call(cells, function (d) { return d.open; });
-      button.textContent = anyOpen ? 'Fold code' : 'Unfold code';
+      button.textContent = anyOpen ? words.fold : words.unfold;
       button.setAttribute('aria-pressed', String(!anyOpen));
     }
     button.addEventListener('click', function () {
@@ -102,7 +108,7 @@
         }
       });
       label.appendChild(box);
-      label.appendChild(document.createTextNode(' Mark as done'));
+      label.appendChild(document.createTextNode(' ' + words.done));
       cell.appendChild(label);
     });
   }

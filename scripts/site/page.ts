@@ -15,11 +15,85 @@ export interface PageLesson {
   toc: TocEntry[];
   bodyHtml: string;
   figures: number;
+  twin?: string; // the same lesson in the other language, relative to this page
 }
+
+/** The words of the page shell, per language. */
+export interface Strings {
+  skip: string;
+  withSolutions: string;
+  withSolutionsTitle: string;
+  exercisesOnly: string;
+  exercisesOnlyTitle: string;
+  exercises: (n: number) => string;
+  figures: (n: number) => string;
+  lesson: (i: number, n: number) => string;
+  previous: string;
+  next: string;
+  backTo: string;
+  allLessons: string;
+  onThisPage: string;
+  foldCode: string;
+  lessons: string;
+  glossary: string;
+  builtFrom: (link: string) => string;
+  indexFooter: string;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export const STRINGS: Record<'en' | 'zh-CN', Strings> = {
+  en: {
+    skip: 'Skip to content',
+    withSolutions: 'Notebook with solutions',
+    withSolutionsTitle: 'The lesson as it is taught, every exercise solved',
+    exercisesOnly: 'Exercises only',
+    exercisesOnlyTitle: 'The same notebook with the solutions taken out: write them, the checks say when you are right',
+    exercises: (n) => (n ? plural(n, 'exercise') : ''),
+    figures: (n) => (n ? plural(n, 'figure') : ''),
+    lesson: (i, n) => `Lesson ${i} of ${n}`,
+    previous: 'Previous',
+    next: 'Next',
+    backTo: 'Back to',
+    allLessons: 'All lessons',
+    onThisPage: 'On this page',
+    foldCode: 'Fold code',
+    lessons: 'Lessons',
+    glossary: 'Glossary',
+    builtFrom: (link) => `Built from ${link}. Run it in Jupyter with the tslab kernel; <code>npm run exercises</code> writes the learner's copies to lessons/exercises/.`,
+    indexFooter: 'These pages work offline. Each lesson links to its notebook; run it in Jupyter with the tslab kernel.',
+  },
+  'zh-CN': {
+    skip: '跳到正文',
+    withSolutions: '笔记本（含参考答案）',
+    withSolutionsTitle: '本课的完整笔记本，每道练习都已写好',
+    exercisesOnly: '仅练习',
+    exercisesOnlyTitle: '同一个笔记本，参考答案已删去：自己写，检查会告诉你是否正确',
+    exercises: (n) => (n ? `${n} 道练习` : ''),
+    figures: (n) => (n ? `${n} 张图` : ''),
+    lesson: (i, n) => `第 ${i} 课，共 ${n} 课`,
+    previous: '上一课',
+    next: '下一课',
+    backTo: '返回',
+    allLessons: '全部课程',
+    onThisPage: '本页内容',
+    foldCode: '折叠代码',
+    lessons: '课程',
+    glossary: '术语表',
+    builtFrom: (link) => `由 ${link} 生成。在 Jupyter 中用 tslab 内核运行它；<code>npm run exercises</code> 会把练习版写到 lessons/exercises/zh/。`,
+    indexFooter: '这些页面无需联网。每一课都链接到它的笔记本；在 Jupyter 中用 tslab 内核运行。',
+  },
+};
 
 export interface SiteInfo {
   title: string;
   description: string;
+  lang?: 'en' | 'zh-CN'; // default 'en'
+  base?: string; // the site's root relative to these pages ('' or '../'), where assets/ is
+  twinIndex?: string; // the other language's index, relative to these pages
+  twinLabel?: string; // '中文' on English pages, 'English' on Chinese ones
+  twinLang?: string; // its lang attribute
+  glossary?: string; // the glossary page, relative to these pages
 }
 
 const CSP = [
@@ -29,9 +103,12 @@ const CSP = [
   "connect-src 'self' file: data: blob:",
 ].join('; ');
 
-function head(title: string, extra = ''): string {
+const strings = (site: SiteInfo) => STRINGS[site.lang ?? 'en'];
+
+function head(site: SiteInfo, title: string, extra = ''): string {
+  const base = site.base ?? '';
   return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${site.lang ?? 'en'}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -39,32 +116,35 @@ function head(title: string, extra = ''): string {
 <meta http-equiv="Content-Security-Policy" content="${CSP}">
 <meta name="generator" content="rnn-workbook scripts/build-site.ts">
 <title>${escapeHtml(title)}</title>
-<link rel="stylesheet" href="assets/katex/katex.min.css">
-<link rel="stylesheet" href="assets/site.css">${extra}
+<link rel="stylesheet" href="${base}assets/katex/katex.min.css">
+<link rel="stylesheet" href="${base}assets/site.css">${extra}
 </head>`;
 }
 
+/** The link to the same page in the other language (none when it has no twin). */
+function languageSwitch(site: SiteInfo, twin: string | undefined): string {
+  if (!twin || !site.twinLabel) return '';
+  return `\n<a class="language-switch" href="${escapeHtml(twin)}" hreflang="${escapeHtml(site.twinLang ?? '')}" lang="${escapeHtml(site.twinLang ?? '')}">${escapeHtml(site.twinLabel)}</a>`;
+}
+
 function header(site: SiteInfo, actions = '', position = ''): string {
-  return `<a class="skip-link" href="#content">Skip to content</a>
+  return `<a class="skip-link" href="#content">${strings(site).skip}</a>
 <header class="site-header">
 <a class="site-title" href="index.html">${escapeHtml(site.title)}</a>${position && `\n<span class="lesson-position">${position}</span>`}
 <nav class="page-actions" aria-label="Page">${actions}</nav>
 </header>`;
 }
 
-const download = (lesson: PageLesson, label = 'Notebook with solutions') =>
-  `<a class="download" href="${escapeHtml(lesson.notebook)}" download title="The lesson as it is taught, every exercise solved">${label}</a>`;
+const download = (site: SiteInfo, lesson: PageLesson) =>
+  `<a class="download" href="${escapeHtml(lesson.notebook)}" download title="${escapeHtml(strings(site).withSolutionsTitle)}">${strings(site).withSolutions}</a>`;
 
 /** The learner's copy: every exercise a stub that throws "not written yet" until it is written. */
-const downloadExercises = (lesson: PageLesson, label = 'Exercises only') =>
-  `<a class="download download-exercises" href="${escapeHtml(lesson.exercises)}" download title="The same notebook with the solutions taken out: write them, the checks say when you are right">${label}</a>`;
-
-const exerciseCount = (lesson: PageLesson) => {
-  const n = lesson.exerciseNames.length;
-  return n ? `${n} exercise${n === 1 ? '' : 's'}` : '';
-};
+const downloadExercises = (site: SiteInfo, lesson: PageLesson) =>
+  `<a class="download download-exercises" href="${escapeHtml(lesson.exercises)}" download title="${escapeHtml(strings(site).exercisesOnlyTitle)}">${strings(site).exercisesOnly}</a>`;
 
 export function lessonPage(site: SiteInfo, lessons: PageLesson[], index: number): string {
+  const t = strings(site);
+  const base = site.base ?? '';
   const lesson = lessons[index];
   const prev = lessons[index - 1];
   const next = lessons[index + 1];
@@ -76,25 +156,26 @@ export function lessonPage(site: SiteInfo, lessons: PageLesson[], index: number)
     })
     .join('\n');
   const toc = lesson.toc.length
-    ? `<nav class="toc" aria-label="On this page"><details open><summary>On this page</summary><ul>
+    ? `<nav class="toc" aria-label="${t.onThisPage}"><details open><summary>${t.onThisPage}</summary><ul>
 ${lesson.toc.map((t) => `<li class="toc-h${t.level}"><a href="#${t.id}">${t.html}</a></li>`).join('\n')}
 </ul></details></nav>`
     : '';
-  const pager = `<nav class="pager" aria-label="Previous and next lesson">
-${prev ? `<a class="pager-prev" rel="prev" href="${escapeHtml(prev.page)}"><span class="pager-label">Previous</span><span class="pager-title">${prev.titleHtml}</span></a>` : `<a class="pager-prev" href="index.html"><span class="pager-label">Back to</span><span class="pager-title">All lessons</span></a>`}
-${next ? `<a class="pager-next" rel="next" href="${escapeHtml(next.page)}"><span class="pager-label">Next</span><span class="pager-title">${next.titleHtml}</span></a>` : `<a class="pager-next" href="index.html"><span class="pager-label">Back to</span><span class="pager-title">All lessons</span></a>`}
+  const pager = `<nav class="pager" aria-label="${t.previous} / ${t.next}">
+${prev ? `<a class="pager-prev" rel="prev" href="${escapeHtml(prev.page)}"><span class="pager-label">${t.previous}</span><span class="pager-title">${prev.titleHtml}</span></a>` : `<a class="pager-prev" href="index.html"><span class="pager-label">${t.backTo}</span><span class="pager-title">${t.allLessons}</span></a>`}
+${next ? `<a class="pager-next" rel="next" href="${escapeHtml(next.page)}"><span class="pager-label">${t.next}</span><span class="pager-title">${next.titleHtml}</span></a>` : `<a class="pager-next" href="index.html"><span class="pager-label">${t.backTo}</span><span class="pager-title">${t.allLessons}</span></a>`}
 </nav>`;
-  const actions = `<button type="button" class="fold-code" hidden>Fold code</button>\n${download(lesson)}\n${downloadExercises(lesson)}`;
-  const scripts = `${lesson.figures ? '<script src="assets/plotly.js"></script>\n' : ''}<script src="assets/lesson.js"></script>`;
-  return `${head(`${lesson.title} · ${site.title}`, links.filter(Boolean).join(''))}
+  const actions = `<button type="button" class="fold-code" hidden>${t.foldCode}</button>\n${download(site, lesson)}\n${downloadExercises(site, lesson)}${languageSwitch(site, lesson.twin)}`;
+  const scripts = `${lesson.figures ? `<script src="${base}assets/plotly.js"></script>\n` : ''}<script src="${base}assets/lesson.js"></script>`;
+  const glossary = site.glossary ? `\n<p class="sidebar-title"><a href="${escapeHtml(site.glossary)}">${t.glossary}</a></p>` : '';
+  return `${head(site, `${lesson.title} · ${site.title}`, links.filter(Boolean).join(''))}
 <body class="page-lesson">
-${header(site, actions, `Lesson ${index + 1} of ${lessons.length}`)}
+${header(site, actions, t.lesson(index + 1, lessons.length))}
 <div class="layout">
-<nav class="sidebar" aria-label="Lessons">
-<p class="sidebar-title"><a href="index.html">All lessons</a></p>
+<nav class="sidebar" aria-label="${t.lessons}">
+<p class="sidebar-title"><a href="index.html">${t.allLessons}</a></p>
 <ol>
 ${sidebar}
-</ol>
+</ol>${glossary}
 </nav>
 <main id="content">
 <article class="lesson">
@@ -104,7 +185,7 @@ ${pager}
 </main>
 ${toc}
 </div>
-<footer class="site-footer">Built from <a href="${escapeHtml(lesson.notebook)}">${escapeHtml(lesson.notebook.split('/').pop()!)}</a>. Run it in Jupyter with the tslab kernel; <code>npm run exercises</code> writes the learner's copies to lessons/exercises/.</footer>
+<footer class="site-footer">${t.builtFrom(`<a href="${escapeHtml(lesson.notebook)}">${escapeHtml(lesson.notebook.split('/').pop()!)}</a>`)}</footer>
 ${scripts}
 </body>
 </html>
@@ -112,6 +193,7 @@ ${scripts}
 }
 
 export function indexPage(site: SiteInfo, lessons: PageLesson[]): string {
+  const t = strings(site);
   const cards = lessons
     .map(
       (l, i) => `<li class="lesson-card">
@@ -119,22 +201,41 @@ export function indexPage(site: SiteInfo, lessons: PageLesson[]): string {
 <div class="lesson-summary">
 ${l.summaryHtml}
 </div>
-<p class="lesson-meta">${[download(l, 'Notebook with solutions'), downloadExercises(l, 'Exercises only'), exerciseCount(l), l.figures ? `${l.figures} figure${l.figures === 1 ? '' : 's'}` : ''].filter(Boolean).join(' · ')}</p>
+<p class="lesson-meta">${[download(site, l), downloadExercises(site, l), t.exercises(l.exerciseNames.length), t.figures(l.figures)].filter(Boolean).join(' · ')}</p>
 </li>`,
     )
     .join('\n');
-  return `${head(site.title)}
+  const glossary = site.glossary ? `<p class="glossary-link"><a href="${escapeHtml(site.glossary)}">${t.glossary}</a></p>\n` : '';
+  return `${head(site, site.title)}
 <body class="page-index">
-${header(site)}
+${header(site, languageSwitch(site, site.twinIndex))}
 <main id="content" class="index">
 <h1>${escapeHtml(site.title)}</h1>
 ${site.description ? `<p class="site-description">${escapeHtml(site.description)}</p>` : ''}
-<ol class="lesson-list">
+${glossary}<ol class="lesson-list">
 ${cards}
 </ol>
 </main>
-<footer class="site-footer">These pages work offline. Each lesson links to its notebook; run it in Jupyter with the tslab kernel.</footer>
-<script src="assets/lesson.js"></script>
+<footer class="site-footer">${t.indexFooter}</footer>
+<script src="${site.base ?? ''}assets/lesson.js"></script>
+</body>
+</html>
+`;
+}
+
+/** A page of prose beside the lessons (the Chinese edition's glossary), in the same shell. */
+export function textPage(site: SiteInfo, title: string, bodyHtml: string, twin?: string): string {
+  const t = strings(site);
+  return `${head(site, `${title} · ${site.title}`)}
+<body class="page-text">
+${header(site, languageSwitch(site, twin))}
+<main id="content" class="index">
+<article class="lesson">
+${bodyHtml.trim()}
+</article>
+<p><a href="index.html">${t.allLessons}</a></p>
+</main>
+<script src="${site.base ?? ''}assets/lesson.js"></script>
 </body>
 </html>
 `;
