@@ -208,7 +208,7 @@ const PAGE_FACTS = `(() => {
  * and solutions start folded and open on a click; each check cell shows its ✓ line.
  */
 async function checkExercises(page: Page, lesson: BuiltLesson, lang: BuiltSite['lang']): Promise<void> {
-  const labels = lang === 'zh-CN' ? { solution: /^参考答案$/, hint: /^提示/ } : { solution: /^Solution$/, hint: /^Hint/ };
+  const labels = lang === 'zh-CN' ? { solution: /^参考答案$/, hint: /提示/ } : { solution: /^Solution$/, hint: /\bhint\b/i };
   const cells = await page.$$eval('section.celltag_exercise', (els) => els.map((el) => ({
     names: (el.getAttribute('data-exercise') ?? '').split(' '),
     stub: el.querySelector('details.cell-input pre')?.textContent ?? '',
