@@ -17,7 +17,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMBED_CLASS, PLOTLY_MIME, type Figure } from '../src/plot';
 import { FIGURES_SUFFIX, readFigureDictionary, translateFigure, type FigureDictionary } from '../src/figure-text';
-import { EXERCISE_TAG, learnerCopies, notebookAssets, solutionSource, stubSource, type LearnerCopy } from './exercises';
+import { EXERCISE_TAG, learnerCopies, lessonNames, notebookAssets, solutionSource, stubSource, type LearnerCopy } from './exercises';
+
+export { lessonNames }; // one definition, in exercises.ts; the tests and the site read it from here
 import { defaultOutDir } from './execute-notebooks';
 import { lessonContent, LessonContent } from './site/lesson';
 import { indexPage, lessonPage, SiteInfo, textPage } from './site/page';
@@ -210,18 +212,6 @@ function safeDecode(uri: string): string {
   }
 }
 
-/**
- * The lessons in `notebooksDir`, by name without '.ipynb', in file-name order. Notebooks named
- * 00-* (the infrastructure smoke test) or _* are run by the tests but are not lessons.
- */
-export function lessonNames(notebooksDir: string): string[] {
-  if (!fs.existsSync(notebooksDir)) return [];
-  return fs
-    .readdirSync(notebooksDir)
-    .filter((f) => f.endsWith('.ipynb') && !/^(00-|_)/.test(f))
-    .sort()
-    .map((f) => f.slice(0, -'.ipynb'.length));
-}
 
 /**
  * Why the executed copies cannot be published, one sentence each (empty when they can): a copy

@@ -135,8 +135,11 @@ export function learnerCopy(nb: Notebook, label: string): { notebook: Notebook; 
   return { notebook: { ...structuredClone(nb), cells }, stubs };
 }
 
-/** The lesson notebooks in `dir` (as build-site.ts's lessonNames: 00-* and _* are not lessons), by name. */
-export function exerciseNotebookNames(dir: string): string[] {
+/**
+ * The lessons in `dir`, by name without '.ipynb', in file-name order. Notebooks named 00-* (the
+ * infrastructure smoke test) or _* are run by the tests but are not lessons.
+ */
+export function lessonNames(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
@@ -155,7 +158,7 @@ export interface LearnerCopy {
 }
 
 /** The learner's copies of the named notebooks in `notebooksDir`; throws ExerciseError on the first malformed cell. */
-export function learnerCopies(notebooksDir: string, names: string[] = exerciseNotebookNames(notebooksDir)): LearnerCopy[] {
+export function learnerCopies(notebooksDir: string, names: string[] = lessonNames(notebooksDir)): LearnerCopy[] {
   return names.map((name) => {
     const file = path.join(notebooksDir, `${name}.ipynb`);
     const label = path.relative(ROOT, file).startsWith('..') ? file : path.relative(ROOT, file);
@@ -204,7 +207,7 @@ function main(): void {
   // The Chinese edition (notebooks/zh/) gets its copies in <out>/zh/, beside its figures.json files.
   const editions: [string, string][] = [[values.notebooks!, values.out!]];
   const zh = path.join(values.notebooks!, 'zh');
-  if (exerciseNotebookNames(zh).length) editions.push([zh, path.join(values.out!, 'zh')]);
+  if (lessonNames(zh).length) editions.push([zh, path.join(values.out!, 'zh')]);
   for (const [notebooks, out] of editions) {
     const copies = writeExercises(notebooks, out);
     const rel = path.relative(process.cwd(), out) || '.';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
   ExerciseError,
-  exerciseNotebookNames,
+  lessonNames,
   learnerCopy,
   solutionSource,
   stubSource,
@@ -222,7 +222,7 @@ describe('writeExercises and npm run exercises', () => {
   });
 
   test('the lessons in notebooks/ transform without error into copies without outputs or solution text', () => {
-    const names = exerciseNotebookNames(path.join(ROOT, 'notebooks'));
+    const names = lessonNames(path.join(ROOT, 'notebooks'));
     assert.equal(names.length, 7);
     const out = tmpDir();
     const copies = writeExercises(path.join(ROOT, 'notebooks'), out);
