@@ -1,5 +1,6 @@
 // One typed configuration for the whole workbook, with d2l's recipe as the defaults
-// (d2l-zh 8.5 / d2l-en 9.5). Every lesson, the CLI and the tests build theirs with makeConfig().
+// (d2l-zh 8.5 / d2l-en 9.5). Every lesson, the CLI and the tests build theirs with makeConfig()
+// (the lessons through notebook.ts's lessonConfig, which shortens them under the notebook tests).
 
 export type Partition = 'sequential' | 'random';
 export type TrainPath = 'fast' | 'autograd';
@@ -46,10 +47,9 @@ export const DEFAULTS: Readonly<RNNConfig> = Object.freeze({
   numPreds: 50,
 });
 
-/** Small presets for fast iteration (nanoGPT-style): tests use `tiny`, lessons start from `lesson`. */
+/** Small presets for fast iteration (nanoGPT-style): tests use `tiny`; `d2l` is the recipe itself. */
 export const PRESETS = {
   d2l: {},
-  lesson: { numHiddens: 256, numEpochs: 100 },
   tiny: { numHiddens: 32, batchSize: 8, numSteps: 10, maxTokens: 2000, numEpochs: 5, sampleEvery: 0 },
 } satisfies Record<string, Partial<RNNConfig>>;
 
@@ -171,19 +171,4 @@ function checkMemory(c: RNNConfig): void {
     `a model of H = ${c.numHiddens} hidden units trained on minibatches of B × T = ${c.batchSize} × ${c.numSteps} needs about ${formatBytes(need)} ` +
       `of memory, over the ${formatBytes(MEMORY_BUDGET_BYTES)} tfjs can use; try ${fix}`,
   );
-}
-
-/**
- * The configuration a lesson runs with: `full` on top of DEFAULTS, or — when the notebook tests
- * execute it with RNN_WORKBOOK_PRESET=test — `quick` on top of that, so every cell still runs
- * but in seconds. The HTML lessons are built with `full`.
- */
-export function lessonConfig(full: Partial<RNNConfig> = {}, quick: Partial<RNNConfig> = {}): RNNConfig {
-  const testing = process.env.RNN_WORKBOOK_PRESET === 'test';
-  return makeConfig({ ...full, ...(testing ? quick : {}) });
-}
-
-/** True when the notebook tests run the lessons with their quick settings. */
-export function isQuickRun(): boolean {
-  return process.env.RNN_WORKBOOK_PRESET === 'test';
 }

@@ -11,6 +11,7 @@ export * from './loss';
 export * from './metrics';
 export * from './model';
 export * from './plot';
+export * from './notebook';
 export { translateFigure, translateText, type FigureDictionary } from './figure-text';
 export * from './predict';
 export * from './random';

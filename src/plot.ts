@@ -1,11 +1,11 @@
-// Charts for the notebooks (perplexity curves from 02-training-output on, bars, heatmaps).
-// A figure goes out as ONE Jupyter display bundle: the plotly MIME type for JupyterLab and VS Code,
-// text/html for classic Notebook and exported HTML (plotly.js embedded once per notebook, so pages
-// work offline), and text/plain for everything else. Outside a tslab kernel, displaying is a no-op.
+// Charts for the notebooks (perplexity curves from 02-training-output on, bars, heatmaps), as plain
+// plotly JSON. A figure goes out as ONE Jupyter display bundle: the plotly MIME type for JupyterLab
+// and VS Code, text/html for classic Notebook and exported HTML (plotly.js embedded once per
+// notebook, so pages work offline), and text/plain for everything else. Pure: showing a bundle in a
+// tslab kernel is notebook.ts's job.
 import { randomBytes } from 'crypto';
 import { readFileSync } from 'fs';
-import { dirname, join, sep } from 'path';
-import { folderDictionary, translateFigure, type FigureDictionary } from './figure-text';
+import { dirname, join } from 'path';
 
 export type Datum = number | string;
 export type Numbers = ArrayLike<number>; // number[], Float32Array (tensor.dataSync()), ...
@@ -100,7 +100,8 @@ export function heatmap(z: readonly Numbers[], opts: ChartOptions & { x?: readon
   return { data: [trace], layout };
 }
 
-function layoutFor(opts: ChartOptions): Layout {
+/** The layout of a chart with these options (LiveChart starts from it). */
+export function layoutFor(opts: ChartOptions): Layout {
   const layout: Layout = { height: opts.height ?? 360, margin: { t: opts.title ? 50 : 20, r: 20, b: 50, l: 60 } };
   if (opts.title) layout.title = { text: opts.title };
   layout.xaxis = opts.xTitle ? { title: { text: opts.xTitle } } : {};
@@ -190,96 +191,4 @@ export function plotlyEmbedBundle(source: PlotlySource = loadPlotly()): { 'text/
 ${safe}
 }).call(window);</script>`;
   return { 'text/html': html, 'text/plain': `(${version} embedded for classic Notebook and exported HTML)` };
-}
-
-interface DisplayMessage {
-  data: { [mime: string]: unknown };
-  metadata: { [key: string]: unknown };
-  transient: { display_id?: string };
-}
-type WriteDisplayData = (msg: DisplayMessage, update: boolean) => void;
-
-const TSLAB_JUPYTER = `${sep}tslab${sep}dist${sep}jupyter.js`;
-
-/**
- * The writer tslab uses for the running cell, or null outside a kernel. tslab's public `display`
- * sends one MIME type per call, so we use the writer behind it (tslab 1.0.22, dist/jupyter.js).
- * It is looked up in require.cache, not required, so plain node never loads tslab's compiler.
- */
-function kernelWriter(): WriteDisplayData | null {
-  for (const [file, mod] of Object.entries(require.cache)) {
-    if (!file.endsWith(TSLAB_JUPYTER) || !mod) continue;
-    const write: unknown = (mod.exports as { lastWriteDisplayData?: unknown }).lastWriteDisplayData;
-    if (typeof write === 'function') return write as WriteDisplayData;
-  }
-  return null;
-}
-
-let embedded = false; // per kernel process: a restart (or Run All) embeds again
-let figureText: FigureDictionary | null = null; // read from the kernel's cwd on first use and by plotSetup()
-
-/**
- * Embeds plotly.js here. Call it in a notebook's first cell so re-running a chart cell never loses it.
- * It also (re)reads the figure dictionaries beside the notebook (*.figures.json in the kernel's cwd,
- * as in notebooks/zh/), which translate the charts' titles, axis titles and trace names.
- */
-export function plotSetup(): void {
-  const write = kernelWriter();
-  if (!write) return;
-  figureText = folderDictionary(process.cwd());
-  write({ data: plotlyEmbedBundle(), metadata: {}, transient: {} }, false);
-  embedded = true;
-}
-
-/** What a figure looks like when shown from this process: translated when a dictionary is beside the notebook. */
-export function shownFigure(fig: Figure): Figure {
-  figureText ??= folderDictionary(process.cwd());
-  return translateFigure(fig, figureText);
-}
-
-function send(fig: Figure, displayId?: string, update = false): void {
-  const write = kernelWriter();
-  if (!write) return;
-  if (!embedded) plotSetup(); // a separate output, so live updates never replace the embed
-  const bundle = figureBundle(shownFigure(fig));
-  write({ data: { ...bundle }, metadata: {}, transient: displayId ? { display_id: displayId } : {} }, update);
-}
-
-/** Shows a figure below the running cell. Returns nothing, so tslab does not echo a value. */
-export function plot(fig: Figure): void {
-  send(fig);
-}
-
-/** A chart redrawn in place (Jupyter display_id), e.g. the perplexity curve during training. */
-export class LiveChart {
-  private readonly displayId = `rw-live-${randomBytes(6).toString('hex')}`;
-  private readonly series = new Map<string, { x: number[]; y: number[] }>();
-  private current: Figure;
-
-  /** Shows an empty chart right away, so it sits in the cell that created it. */
-  constructor(opts: ChartOptions = {}) {
-    this.current = { data: [], layout: layoutFor(opts) };
-    send(this.current, this.displayId);
-  }
-
-  get figure(): Figure {
-    return this.current;
-  }
-
-  /** Replaces the traces (keeping the layout), or the whole figure. */
-  update(next: Trace[] | Figure): void {
-    this.current = Array.isArray(next) ? { ...this.current, data: next } : next;
-    send(this.current, this.displayId, true);
-  }
-
-  /** Adds one point per named series and redraws: `chart.append({ train: m.perplexity }, m.epoch)`. */
-  append(points: Record<string, number>, x?: number): void {
-    for (const [name, y] of Object.entries(points)) {
-      const s = this.series.get(name) ?? { x: [], y: [] };
-      s.x.push(x ?? s.x.length + 1);
-      s.y.push(y);
-      this.series.set(name, s);
-    }
-    this.update([...this.series].map(([name, s]): Trace => ({ type: 'scatter', mode: 'lines', name, x: [...s.x], y: [...s.y] })));
-  }
 }

@@ -2,24 +2,13 @@
 // and what goes to the kernel (through a stand-in for tslab's display writer).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { CHROMIUM, chromiumPath } from '../scripts/prerequisites';
 import { skipWithout } from './needs';
-import {
-  LiveChart,
-  PLOTLY_MIME,
-  barChart,
-  figureBundle,
-  heatmap,
-  lineChart,
-  plot,
-  plotSetup,
-  plotlyEmbedBundle,
-  scriptJson,
-  type Figure,
-} from '../src/plot';
+import { PLOTLY_MIME, barChart, figureBundle, heatmap, lineChart, plotlyEmbedBundle, scriptJson, type Figure } from '../src/plot';
+import { LiveChart, plot, plotSetup } from '../src/notebook';
 import { folderDictionary, readFigureDictionary, translateFigure, translateText } from '../src/figure-text';
 
 const EVIL = '</script><script>window.PWNED = 1</script><!--';
@@ -191,6 +180,70 @@ describe('displaying', () => {
     } finally {
       kernel.remove();
     }
+  });
+});
+
+/**
+ * A tslab whose writer has moved (as an upgrade might move it): its dist/jupyter.js, really
+ * required, no longer exports lastWriteDisplayData, and its public API records what it is given.
+ */
+function tslabWithoutWriter(): { html: { display: string | null; html: string }[]; remove: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'moved-writer-'));
+  const pkg = join(root, 'node_modules', 'tslab');
+  mkdirSync(join(pkg, 'dist'), { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'tslab', version: '9.0.0', main: 'dist/public.js' }));
+  writeFileSync(join(pkg, 'dist', 'jupyter.js'), 'exports.displayWriterNowLivesElsewhere = true;\n');
+  writeFileSync(
+    join(pkg, 'dist', 'public.js'),
+    `const shown = (globalThis.__tslabShown = []);
+let next = 0;
+function display(id) { return { html: (s) => shown.push({ display: id, html: s }) }; }
+exports.display = display(null);
+exports.newDisplay = () => display('d' + next++);
+`,
+  );
+  const loaded = () => Object.keys(require.cache).filter((f) => f.startsWith(root));
+  require(join(pkg, 'dist', 'jupyter.js')); // loaded, as in a kernel: plot.ts only looks in require.cache
+  return {
+    get html() {
+      return (globalThis as unknown as { __tslabShown?: { display: string | null; html: string }[] }).__tslabShown ?? [];
+    },
+    remove: () => {
+      for (const f of loaded()) delete require.cache[f];
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('displaying when tslab has moved its writer', () => {
+  it("says so once on stderr and shows every chart through tslab's public display.html", () => {
+    const kernel = tslabWithoutWriter();
+    const errors: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => errors.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      plotSetup();
+      plot(lineChart({ a: [1, 2] }, { title: 'first' }));
+      const chart = new LiveChart({ title: 'live' });
+      chart.append({ train: 3 }, 1);
+      chart.append({ train: 2 }, 2);
+      plot(barChart(['x'], [1]));
+    } finally {
+      process.stderr.write = write;
+      kernel.remove();
+    }
+    assert.equal(errors.length, 1, `one line, once: ${JSON.stringify(errors)}`);
+    assert.match(errors[0] ?? '', /^rnn-workbook: tslab's display writer .*lastWriteDisplayData.* is missing .*display\.html\n$/);
+    const shown = kernel.html;
+    assert.equal(shown.length, 6, 'the embed, two plots and a live chart shown three times');
+    assert.match(shown[0]?.html ?? '', /rnn-workbook-plotlyjs/, 'plotly.js embedded first');
+    assert.equal(shown[0]?.display, null);
+    assert.match(shown[1]?.html ?? '', /"first"/);
+    assert.deepEqual(shown.slice(2, 5).map((s) => s.display), ['d0', 'd0', 'd0'], 'a live chart redraws one display in place');
+    assert.match(shown[4]?.html ?? '', /"y":\[3,2\]/, 'its last drawing has both points');
+    assert.match(shown[5]?.html ?? '', /rnn-workbook-plot/);
+    assert.equal(shown[5]?.display, null);
+    assert.deepEqual(kernel.html.slice(1).map((s) => /class="rnn-workbook-plot"/.test(s.html)), [true, true, true, true, true], 'every figure as its text/html');
   });
 });
 
