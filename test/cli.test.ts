@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCheckpoint } from '../src/checkpoint';
-import { catchStopSignals, SAME_PRESS_MS, StopFlag } from '../src/interrupt';
+import { catchStopSignals, SAME_PRESS_MS, StopFlag } from '../src/apps/interrupt';
 import { listing, run, start, TINY, type StartOptions } from './spawn-cli';
 
 let dir: string; // every file the cases read or might wrongly write
@@ -47,7 +47,7 @@ before(async () => {
   fs.symlinkSync('loop-b', at('loop-a'));
   fs.symlinkSync('loop-a', at('loop-b'));
   if (spawnSync('mkfifo', [at('fifo')]).status !== 0) throw new Error('mkfifo failed');
-  const made = await run('src/cli.ts', [...TINY, '--epochs', '2', '--save', at('good.ckpt')]);
+  const made = await run('src/apps/start.ts', [...TINY, '--epochs', '2', '--save', at('good.ckpt')]);
   assert.equal(made.code, 0, made.stderr);
   const good = fs.readFileSync(at('good.ckpt'));
   fs.writeFileSync(at('victim.ckpt'), good); // the --save target of every bad command line below
@@ -75,7 +75,7 @@ interface HostileCase {
   what: string;
   args: () => string[];
   says: RegExp; // the one line on stderr
-  script?: 'src/cli.ts' | 'src/generate.ts'; // npm start unless said
+  script?: 'src/apps/start.ts' | 'src/apps/generate.ts'; // npm start unless said
   save?: false; // the case is about --save itself: do not add --save victim.ckpt --overwrite
   env?: Record<string, string>;
   asNobody?: boolean; // run as an unprivileged user, so permissions apply
@@ -84,7 +84,7 @@ interface HostileCase {
 const corpus = (name: string) => () => ['--corpus', at(name)];
 const resume = (name: string) => () => ['--resume', at(name)];
 const gen = (...args: string[]) => () => ['--checkpoint', at('good.ckpt'), ...args];
-const G = { script: 'src/generate.ts' as const, save: false as const };
+const G = { script: 'src/apps/generate.ts' as const, save: false as const };
 const HOSTILE: HostileCase[] = [
   // flags
   { what: 'an unknown flag', args: () => ['--hiden', '16'], says: /Unknown option '--hiden'.*see --help/ },
@@ -181,11 +181,11 @@ describe('hostile input: exit code 2, one line on stderr, nothing on stdout, not
   it(`has at least 60 cases (${HOSTILE.length})`, () => assert.ok(HOSTILE.length >= 60));
   for (const c of HOSTILE) {
     it(c.what, async () => {
-      const args = [...(c.script === 'src/generate.ts' ? [] : TINY), ...c.args(), ...(c.save === false ? [] : ['--save', at('victim.ckpt'), '--overwrite'])];
+      const args = [...(c.script === 'src/apps/generate.ts' ? [] : TINY), ...c.args(), ...(c.save === false ? [] : ['--save', at('victim.ckpt'), '--overwrite'])];
       const files = listing(dir);
       const victim = fs.readFileSync(at('victim.ckpt'));
       const opts: StartOptions = { asNobody: c.asNobody, env: c.env };
-      const r = await run(c.script ?? 'src/cli.ts', args, 90_000, opts); // killed (and failed) if it hangs; generous: CI machines are shared
+      const r = await run(c.script ?? 'src/apps/start.ts', args, 90_000, opts); // killed (and failed) if it hangs; generous: CI machines are shared
       assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
       assert.match(r.stderr, /^error: [^\n]+\n$/, 'exactly one line');
       assert.match(r.stderr, c.says);
@@ -199,7 +199,7 @@ describe('hostile input: exit code 2, one line on stderr, nothing on stdout, not
 
 describe('npm start', () => {
   it('--help documents the flags and the exit codes, exit 0', async () => {
-    const r = await run('src/cli.ts', ['--help']);
+    const r = await run('src/apps/start.ts', ['--help']);
     assert.equal(r.code, 0);
     assert.equal(r.stderr, '');
     for (const s of ['--save FILE', '--save-every N', '--overwrite', '--resume FILE', 'Exit codes: 0 done, 2 bad input', '3 training diverged', '130 Ctrl-C', '143 SIGTERM', '129 SIGHUP', 'RNN_PARALLEL']) {
@@ -208,7 +208,7 @@ describe('npm start', () => {
   });
 
   it('--json ends stdout with one line of results', async () => {
-    const r = await run('src/cli.ts', [...TINY, '--epochs', '2', '--json', '--prefix', 'time', '--prefix', 'the']);
+    const r = await run('src/apps/start.ts', [...TINY, '--epochs', '2', '--json', '--prefix', 'time', '--prefix', 'the']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout.trimEnd().split('\n').pop()!);
     assert.ok(Number.isFinite(out.perplexity) && out.perplexity > 1, `perplexity ${out.perplexity}`);
@@ -226,7 +226,7 @@ describe('npm start', () => {
   });
 
   it('--num-val 0 trains without validation: --json says null', async () => {
-    const r = await run('src/cli.ts', [...TINY, '--epochs', '1', '--num-val', '0', '--json']);
+    const r = await run('src/apps/start.ts', [...TINY, '--epochs', '1', '--num-val', '0', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout.trimEnd().split('\n').pop()!);
     assert.equal(out.valPerplexity, null);
@@ -237,12 +237,12 @@ describe('npm start', () => {
   it('resumes exactly: 3 epochs saved, resumed to 6, equal 6 straight', async () => {
     const file = at('resume.ckpt');
     const [straight, first] = await Promise.all([
-      run('src/cli.ts', [...TINY, '--epochs', '6', '--json']),
-      run('src/cli.ts', [...TINY, '--epochs', '3', '--save', file]),
+      run('src/apps/start.ts', [...TINY, '--epochs', '6', '--json']),
+      run('src/apps/start.ts', [...TINY, '--epochs', '3', '--save', file]),
     ]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /checkpoint: saved epoch 3 to .*resume\.ckpt/);
-    const resumed = await run('src/cli.ts', ['--resume', file, '--epochs', '6', '--json']); // the model, data and seed come from the checkpoint
+    const resumed = await run('src/apps/start.ts', ['--resume', file, '--epochs', '6', '--json']); // the model, data and seed come from the checkpoint
     assert.equal(resumed.code, 0, resumed.stderr);
     const [a, b] = [straight, resumed].map((r) => JSON.parse(r.stdout.trimEnd().split('\n').pop()!));
     assert.deepEqual(b.perplexities, a.perplexities);
@@ -267,7 +267,7 @@ describe('stopping a run: the last completed epoch is saved, even with --save-ev
   for (const c of STOPS) {
     it(`${c.what} exits ${c.code}`, async () => {
       const file = at(`stopped-${c.code}.ckpt`);
-      const p = start('src/cli.ts', [...TINY, '--epochs', '200', '--save', file, '--save-every', '0'], 180_000); // only the stop writes
+      const p = start('src/apps/start.ts', [...TINY, '--epochs', '200', '--save', file, '--save-every', '0'], 180_000); // only the stop writes
       await p.printed(/^backend: /m);
       await new Promise((r) => setTimeout(r, 300)); // an epoch or so in; any epoch, even 0, must resume exactly
       for (const signal of c.signals) p.child.kill(signal);
@@ -286,13 +286,13 @@ describe('stopping a run: the last completed epoch is saved, even with --save-ev
 
   it('resuming a stopped run ends where an uninterrupted run does', async () => {
     const file = at('interrupted.ckpt');
-    const straight = run('src/cli.ts', [...TINY, '--epochs', '12', '--json']);
-    const p = start('src/cli.ts', [...TINY, '--epochs', '12', '--save', file, '--save-every', '0']);
+    const straight = run('src/apps/start.ts', [...TINY, '--epochs', '12', '--json']);
+    const p = start('src/apps/start.ts', [...TINY, '--epochs', '12', '--save', file, '--save-every', '0']);
     await p.printed(/^backend: /m);
     await new Promise((r) => setTimeout(r, 150));
     p.child.kill('SIGTERM');
     assert.equal((await p.finished).code, 143);
-    const resumed = await run('src/cli.ts', ['--resume', file, '--save', file, '--json']);
+    const resumed = await run('src/apps/start.ts', ['--resume', file, '--save', file, '--json']);
     assert.equal(resumed.code, 0, resumed.stderr);
     const [a, b] = [await straight, resumed].map((r) => JSON.parse(r.stdout.trimEnd().split('\n').pop()!));
     assert.equal(b.perplexity, a.perplexity);
@@ -302,7 +302,7 @@ describe('stopping a run: the last completed epoch is saved, even with --save-ev
 
   it('a signal arriving twice at once (the terminal’s and npm’s copy of one press) counts once: exit 130, checkpoint intact', async () => {
     const file = at('twice.ckpt');
-    const p = start('src/cli.ts', [...TINY, '--epochs', '40', '--save', file, '--save-every', '1']);
+    const p = start('src/apps/start.ts', [...TINY, '--epochs', '40', '--save', file, '--save-every', '1']);
     await p.printed(/checkpoint: saved epoch 1 /);
     p.child.kill('SIGINT');
     p.child.kill('SIGINT');
@@ -317,7 +317,7 @@ describe('stopping a run: the last completed epoch is saved, even with --save-ev
     // One minibatch of 64 × 100 steps with H = 2048 takes seconds on one thread: training runs in a
     // worker thread, so the main thread sees the second press at once.
     const file = at('slow.ckpt');
-    const p = start('src/cli.ts', ['--hidden', '2048', '--batch-size', '64', '--num-steps', '100', '--num-val', '0', '--epochs', '1', '--save', file, '--save-every', '0'], 120_000, { env: { RNN_PARALLEL: '0' } });
+    const p = start('src/apps/start.ts', ['--hidden', '2048', '--batch-size', '64', '--num-steps', '100', '--num-val', '0', '--epochs', '1', '--save', file, '--save-every', '0'], 120_000, { env: { RNN_PARALLEL: '0' } });
     await p.printed(/^backend: /m);
     await new Promise((r) => setTimeout(r, 500));
     p.child.kill('SIGINT');
@@ -362,7 +362,7 @@ describe('a closed or full stdout never stops training', { concurrency: 2 }, () 
   for (const stdout of ['closed', 'full'] as const) {
     it(`stdout ${stdout === 'closed' ? 'closed (| head -1: EPIPE)' : 'full (> /dev/full: ENOSPC)'}: training finishes, saves every epoch, exit 0`, async () => {
       const file = at(`stdout-${stdout}.ckpt`);
-      const r = await run('src/cli.ts', [...TINY, '--epochs', '4', '--save', file, '--save-every', '0', '--json'], 60_000, { stdout });
+      const r = await run('src/apps/start.ts', [...TINY, '--epochs', '4', '--save', file, '--save-every', '0', '--json'], 60_000, { stdout });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, new RegExp(`note: stdout cannot be written \\(${stdout === 'closed' ? 'EPIPE' : 'ENOSPC'}\\); output stops here, the run goes on`));
       assert.match(r.stderr, /checkpoint: saved epoch 4 to /);
@@ -374,7 +374,7 @@ describe('a closed or full stdout never stops training', { concurrency: 2 }, () 
 
 describe('divergence', () => {
   it('stops with exit 3 and a message naming epoch, minibatch, gradient norm and the fix', async () => {
-    const r = await run('src/cli.ts', [...TINY, '--epochs', '2', '--lr', '1e38', '--clip', '0']);
+    const r = await run('src/apps/start.ts', [...TINY, '--epochs', '2', '--lr', '1e38', '--clip', '0']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /^error: training diverged at epoch 1, minibatch \d+: loss \S+, gradient norm \S+ \(last finite norm [\d.]+\); lower --lr or enable clipping with --clip 1\n$/);
   });
@@ -383,7 +383,7 @@ describe('divergence', () => {
     const file = at('diverging.ckpt');
     fs.copyFileSync(at('good.ckpt'), file);
     const good = fs.readFileSync(file);
-    const r = await run('src/cli.ts', ['--resume', file, '--save', file, '--save-every', '1', '--epochs', '4', '--lr', '1e38', '--clip', '0']);
+    const r = await run('src/apps/start.ts', ['--resume', file, '--save', file, '--save-every', '1', '--epochs', '4', '--lr', '1e38', '--clip', '0']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /training diverged at epoch 3, minibatch/);
     assert.match(r.stderr, /diverging\.ckpt holds epoch 2; continue with --resume /);

@@ -17,7 +17,7 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** d2l-zh's table has no validation column, so the recipe runs without the held-out text (as d2l-zh trains). */
 export function runRecipe(extraArgs: string[]): CliSummary {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--json', '--num-val', '0', ...extraArgs], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/apps/start.ts', '--json', '--num-val', '0', ...extraArgs], {
     cwd: ROOT,
     encoding: 'utf8',
     // The two recipe tests run side by side on two cores: one thread each is faster in total.

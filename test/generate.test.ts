@@ -17,7 +17,7 @@ let ckpt: string;
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-generate-'));
   ckpt = path.join(dir, 'tiny.ckpt');
-  const made = await run('src/cli.ts', [...TINY, '--epochs', '3', '--save', ckpt]);
+  const made = await run('src/apps/start.ts', [...TINY, '--epochs', '3', '--save', ckpt]);
   assert.equal(made.code, 0, made.stderr);
   fs.writeFileSync(path.join(dir, 'truncated.ckpt'), fs.readFileSync(ckpt).subarray(0, 100));
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'the time machine\n');
@@ -39,7 +39,7 @@ function library(prefix: string, length: number, temperature = 0, seed = 0): str
 
 describe('npm run generate', () => {
   it('prints the prefix and --length greedy characters, as predict() does, and nothing else on stdout', async () => {
-    const r = await run('src/generate.ts', ['--checkpoint', ckpt, '--prefix', 'time traveller', '--length', '60']);
+    const r = await run('src/apps/generate.ts', ['--checkpoint', ckpt, '--prefix', 'time traveller', '--length', '60']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${library('time traveller', 60)}\n`);
     assert.equal(r.stdout.length, 'time traveller'.length + 60 + 1);
@@ -48,7 +48,7 @@ describe('npm run generate', () => {
 
   it('samples at a temperature: the same seed gives the same text, another seed other text', async () => {
     const args = ['--checkpoint', ckpt, '--length', '80', '--temperature', '1'];
-    const [a, b, c] = await Promise.all([run('src/generate.ts', [...args, '--seed', '7']), run('src/generate.ts', [...args, '--seed', '7']), run('src/generate.ts', [...args, '--seed', '8'])]);
+    const [a, b, c] = await Promise.all([run('src/apps/generate.ts', [...args, '--seed', '7']), run('src/apps/generate.ts', [...args, '--seed', '7']), run('src/apps/generate.ts', [...args, '--seed', '8'])]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(a.stdout, b.stdout);
     assert.notEqual(a.stdout, c.stdout);
@@ -56,7 +56,7 @@ describe('npm run generate', () => {
   });
 
   it('--help documents the flags, exit 0', async () => {
-    const r = await run('src/generate.ts', ['--help']);
+    const r = await run('src/apps/generate.ts', ['--help']);
     assert.equal(r.code, 0);
     for (const s of ['--checkpoint FILE', '--prefix TEXT', '--length N', '--temperature T', '--seed N', 'Exit codes']) assert.ok(r.stdout.includes(s), s);
   });
@@ -83,7 +83,7 @@ const BAD: [string, () => string[], RegExp][] = [
 describe('generate, bad input: exit code 2, one line on stderr, nothing on stdout', { concurrency: 2 }, () => {
   for (const [what, args, says] of BAD) {
     it(what, async () => {
-      const r = await run('src/generate.ts', args(), 20_000);
+      const r = await run('src/apps/generate.ts', args(), 20_000);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /^error: [^\n]+\n$/);
       assert.match(r.stderr, says);

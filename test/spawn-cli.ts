@@ -1,4 +1,4 @@
-// Runs src/cli.ts or src/generate.ts as a child process, the way a learner runs them, so the tests
+// Runs src/apps/start.ts or src/apps/generate.ts as a child process, the way a learner runs them, so the tests
 // see real exit codes, stdout, stderr and signals.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,7 +30,7 @@ export interface StartOptions {
 }
 
 /** Starts `node --import tsx script args` in the repo; killed (and the test failed) after `timeoutMs` (generous: test machines are shared). */
-export function start(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs = 180_000, opts: StartOptions = {}): Running {
+export function start(script: 'src/apps/start.ts' | 'src/apps/generate.ts', args: string[], timeoutMs = 180_000, opts: StartOptions = {}): Running {
   const dataDir = process.env.RNN_WORKBOOK_DATA;
   if (!dataDir) throw new Error('run the tests with RNN_WORKBOOK_DATA=../shared/data');
   const full = opts.stdout === 'full' ? fs.openSync('/dev/full', 'w') : null;
@@ -79,7 +79,7 @@ export function start(script: 'src/cli.ts' | 'src/generate.ts', args: string[], 
   return { child, finished, printed };
 }
 
-export function run(script: 'src/cli.ts' | 'src/generate.ts', args: string[], timeoutMs?: number, opts: StartOptions = {}): Promise<Finished> {
+export function run(script: 'src/apps/start.ts' | 'src/apps/generate.ts', args: string[], timeoutMs?: number, opts: StartOptions = {}): Promise<Finished> {
   return start(script, args, timeoutMs, opts).finished;
 }
 

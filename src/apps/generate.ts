@@ -1,25 +1,33 @@
 // `npm run generate -- --checkpoint FILE [flags]`: text from a saved model, nothing else on stdout.
 // Taught in 06-prediction (greedy decoding, and sampling at a temperature).
-import { initBackend } from './backend';
-import { loadCheckpoint, modelFromCheckpoint } from './checkpoint';
-import { checkEnvironment, filePath, num, parseFlags, runAsMain, UsageError } from './cli';
-import { MAX_PREDS, MAX_SEED } from './config';
-import { MIN_TEMPERATURE, predict, preparePrefix } from './predict';
-import { Rng } from './random';
+import { initBackend } from '../backend';
+import { loadCheckpoint, modelFromCheckpoint } from '../checkpoint';
+import { DEFAULTS, MAX_PREDS, MAX_SEED } from '../config';
+import { MIN_TEMPERATURE, predict, preparePrefix } from '../predict';
+import { Rng } from '../random';
+import { checkEnvironment, filePath, flagLines, num, parseFlags, runAsMain, UsageError } from './args';
 
 const MAX_LENGTH = MAX_PREDS; // characters per run: enough for any lesson, and it never looks hung
+/** What a run does unless told otherwise: d2l's prefix, 200 characters, greedy (as d2l), seed 0. */
+const GENERATE_DEFAULTS = { prefix: DEFAULTS.prefix, length: 200, temperature: 0, seed: 0 } as const;
 
-const HELP = `Generate text from a checkpoint written by npm start -- --save FILE.
+export const HELP = `Generate text from a checkpoint written by npm start -- --save FILE.
 
 Usage: npm run generate -- --checkpoint FILE [flags]
 
-  --checkpoint FILE     the trained model (required)
-  --prefix TEXT         what the text starts from                       ("time traveller")
-  --length N            characters generated after the prefix, 1–${MAX_LENGTH} (200)
-  --temperature T       0 = greedy, as d2l; from ${MIN_TEMPERATURE} up samples softmax(o / T):
-                        below 1 safer, above 1 wilder                    (0)
-  --seed N              seed for sampling, 0 to 2^32 − 1: the same seed, the same text (0)
-  --help                this text
+${flagLines([
+  { flag: 'checkpoint', arg: 'FILE', help: 'the trained model (required)' },
+  { flag: 'prefix', arg: 'TEXT', help: 'what the text starts from', default: JSON.stringify(GENERATE_DEFAULTS.prefix) },
+  { flag: 'length', arg: 'N', help: `characters generated after the prefix, 1–${MAX_LENGTH}`, default: GENERATE_DEFAULTS.length },
+  {
+    flag: 'temperature',
+    arg: 'T',
+    help: `0 = greedy, as d2l; from ${MIN_TEMPERATURE} up samples softmax(o / T):\nbelow 1 safer, above 1 wilder`,
+    default: GENERATE_DEFAULTS.temperature,
+  },
+  { flag: 'seed', arg: 'N', help: 'seed for sampling, 0 to 2^32 − 1: the same seed, the same text', default: GENERATE_DEFAULTS.seed },
+  { flag: 'help', help: 'this text' },
+])}
 
 Exit codes: 0 done, 2 bad input (one line on stderr says what to fix)
 Environment: RNN_BACKEND (tensorflow | wasm | cpu), RNN_PARALLEL (0 | 1), as for npm start`;
@@ -45,10 +53,10 @@ export function parseGenerate(argv: string[]): GenerateOptions {
   });
   const opts = {
     checkpoint: filePath('checkpoint', values.checkpoint) ?? '',
-    prefix: values.prefix ?? 'time traveller',
-    length: num('length', values.length) ?? 200,
-    temperature: num('temperature', values.temperature) ?? 0,
-    seed: num('seed', values.seed) ?? 0,
+    prefix: values.prefix ?? GENERATE_DEFAULTS.prefix,
+    length: num('length', values.length) ?? GENERATE_DEFAULTS.length,
+    temperature: num('temperature', values.temperature) ?? GENERATE_DEFAULTS.temperature,
+    seed: num('seed', values.seed) ?? GENERATE_DEFAULTS.seed,
     help: values.help ?? false,
   };
   if (opts.help) return opts;

@@ -3,14 +3,12 @@
 // Bad input exits with code 2 and one line saying what is wrong; nothing is written.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { BackendError, checkBackendEnv, initBackend } from './backend';
-import { loadDataTimeMachine, type SeqDataLoader } from './batches';
+import { initBackend } from '../backend';
+import { loadDataTimeMachine, type SeqDataLoader } from '../batches';
 import {
   assertSameVocab,
   checkpointOf,
-  CheckpointError,
   isCheckpointFile,
   isReadOnly,
   loadCheckpoint,
@@ -19,12 +17,11 @@ import {
   progressFromCheckpoint,
   saveCheckpoint,
   type Checkpoint,
-} from './checkpoint';
-import { ConfigError, makeConfig, type RNNConfig } from './config';
-import { checkDataDirEnv, CorpusError, preprocessLine } from './corpus';
-import { catchStopSignals, guardOutput, runInWorker, say, StopFlag } from './interrupt';
-import { RNNModelScratch } from './model';
-import { predict, preparePrefix, PredictError } from './predict';
+} from '../checkpoint';
+import { ConfigError, DEFAULTS, makeConfig, type RNNConfig } from '../config';
+import { preprocessLine } from '../corpus';
+import { RNNModelScratch } from '../model';
+import { predict, preparePrefix } from '../predict';
 import {
   DivergenceError,
   startProgress,
@@ -34,40 +31,55 @@ import {
   type TrainCallbacks,
   type TrainProgress,
   type TrainResult,
-} from './train';
+} from '../train';
+import { checkEnvironment, choice, exitCodeFor, filePath, flagLines, num, parseFlags, runAsMain, UsageError, type FlagHelp } from './args';
+import { catchStopSignals, runInWorker, say, StopFlag } from './interrupt';
 
-const HELP = `Train a character-level RNN from scratch (d2l's recipe) and generate text.
+/** The prefixes samples start from unless --prefix is given. */
+const DEFAULT_PREFIXES = [DEFAULTS.prefix, 'traveller'];
+/** Epochs between checkpoints unless --save-every is given. */
+const SAVE_EVERY = 10;
+
+/** The flags that set a config key, in --help's order: the ConfigError of a key names its flag. */
+const CONFIG_FLAGS: (FlagHelp & { key: keyof RNNConfig })[] = [
+  { flag: 'epochs', arg: 'N', key: 'numEpochs', help: 'epochs to train (in all, counting resumed ones)' },
+  { flag: 'hidden', arg: 'N', key: 'numHiddens', help: 'hidden units H' },
+  { flag: 'batch-size', arg: 'N', key: 'batchSize', help: 'sequences per minibatch B' },
+  { flag: 'num-steps', arg: 'N', key: 'numSteps', help: 'time steps per sequence T' },
+  { flag: 'lr', arg: 'X', key: 'lr', help: 'SGD learning rate' },
+  { flag: 'clip', arg: 'X', key: 'theta', help: 'clip gradients to global norm X; 0 = off' },
+  { flag: 'partition', arg: 'P', key: 'partition', help: 'sequential | random' },
+  { flag: 'path', arg: 'P', key: 'path', help: 'fast (hand-derived BPTT) | autograd' },
+  { flag: 'max-tokens', arg: 'N', key: 'maxTokens', help: 'characters of the corpus used; 0 = all' },
+  { flag: 'num-val', arg: 'N', key: 'numVal', help: 'characters after the training ones held out for validation;\nvalidation perplexity is printed every epoch; 0 = none' },
+  { flag: 'seed', arg: 'N', key: 'seed', help: 'seed for init, batching and sampling' },
+  { flag: 'prefix', arg: 'TEXT', key: 'prefix', help: 'prefix for samples; repeat for several' },
+  { flag: 'num-preds', arg: 'N', key: 'numPreds', help: 'characters generated per prediction' },
+];
+
+export const HELP = `Train a character-level RNN from scratch (d2l's recipe) and generate text.
 
 Usage: npm start -- [flags]
 
-  --epochs N            epochs to train (in all, counting resumed ones) (500)
-  --hidden N            hidden units H                           (512)
-  --batch-size N        sequences per minibatch B                (32)
-  --num-steps N         time steps per sequence T                (35)
-  --lr X                SGD learning rate                        (1)
-  --clip X              clip gradients to global norm X; 0 = off (1)
-  --partition P         sequential | random                      (sequential)
-  --path P              fast (hand-derived BPTT) | autograd      (fast)
-  --max-tokens N        characters of the corpus used; 0 = all   (10000)
-  --num-val N           characters after the training ones held out for validation;
-                        validation perplexity is printed every epoch; 0 = none   (5000)
-  --corpus FILE         train on this text file instead of The Time Machine
-  --seed N              seed for init, batching and sampling     (0)
-  --prefix TEXT         prefix for samples; repeat for several   ("time traveller", "traveller")
-  --num-preds N         characters generated per prediction      (50)
-  --save FILE           keep checkpoints in FILE: every --save-every epochs, at the end, on Ctrl-C;
-                        never replaces another run's checkpoint (see --overwrite) or a read-only file
-  --save-every N        epochs between checkpoints; 0 = only at the end and when stopped (10)
-  --overwrite           let --save replace a checkpoint of another run
-  --resume FILE         continue the run saved in FILE (its model, vocab, RNG state and history);
-                        its settings apply unless given as flags, e.g. --epochs 1000 --lr 0.5
-  --json                last stdout line is one JSON object with the results
-  --help                this text
+${flagLines([
+  ...CONFIG_FLAGS.filter((f) => f.key !== 'seed' && f.key !== 'prefix' && f.key !== 'numPreds').map((f) => ({ ...f, default: DEFAULTS[f.key] as string | number })),
+  { flag: 'corpus', arg: 'FILE', help: 'train on this text file instead of The Time Machine' },
+  ...CONFIG_FLAGS.filter((f) => f.key === 'seed' || f.key === 'prefix' || f.key === 'numPreds').map((f) => ({
+    ...f,
+    default: f.key === 'prefix' ? DEFAULT_PREFIXES.map((p) => JSON.stringify(p)).join(', ') : (DEFAULTS[f.key] as string | number),
+  })),
+  { flag: 'save', arg: 'FILE', help: "keep checkpoints in FILE: every --save-every epochs, at the end, on Ctrl-C;\nnever replaces another run's checkpoint (see --overwrite) or a read-only file" },
+  { flag: 'save-every', arg: 'N', help: 'epochs between checkpoints; 0 = only at the end and when stopped', default: SAVE_EVERY },
+  { flag: 'overwrite', help: 'let --save replace a checkpoint of another run' },
+  { flag: 'resume', arg: 'FILE', help: 'continue the run saved in FILE (its model, vocab, RNG state and history);\nits settings apply unless given as flags, e.g. --epochs 1000 --lr 0.5' },
+  { flag: 'json', help: 'last stdout line is one JSON object with the results' },
+  { flag: 'help', help: 'this text' },
+])}
 
 Ctrl-C, SIGTERM and SIGHUP stop at the end of the current minibatch and, with --save, write the
 last completed epoch to FILE; a second one quits at once (FILE keeps its last good checkpoint).
 A closed or full stdout (| head, > /dev/full) only silences the output: training goes on and saves.
-Generate from a checkpoint: npm run generate -- --checkpoint FILE --prefix "time traveller"
+Generate from a checkpoint: npm run generate -- --checkpoint FILE --prefix "${DEFAULTS.prefix}"
 
 Exit codes: 0 done, 2 bad input (one line on stderr says what to fix; nothing is written),
             3 training diverged (the last good checkpoint is kept),
@@ -76,11 +88,6 @@ Exit codes: 0 done, 2 bad input (one line on stderr says what to fix; nothing is
 Environment: RNN_WORKBOOK_DATA  folder holding timemachine.txt (downloaded there if missing)
              RNN_BACKEND        force tensorflow | wasm | cpu
              RNN_PARALLEL       0 keeps the fast path on one thread, 1 (default) uses two`;
-
-/** A command line that cannot run: exit code 2, one line. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 export interface CliOptions {
   config: RNNConfig; // the flags over DEFAULTS
@@ -97,21 +104,7 @@ export interface CliOptions {
 }
 
 /** The flag behind each config key, so a ConfigError names what the user typed. */
-export const FLAG_OF: Partial<Record<keyof RNNConfig, string>> = {
-  numEpochs: '--epochs',
-  numHiddens: '--hidden',
-  batchSize: '--batch-size',
-  numSteps: '--num-steps',
-  lr: '--lr',
-  theta: '--clip',
-  partition: '--partition',
-  path: '--path',
-  maxTokens: '--max-tokens',
-  seed: '--seed',
-  prefix: '--prefix',
-  numPreds: '--num-preds',
-  numVal: '--num-val',
-};
+export const FLAG_OF: Partial<Record<keyof RNNConfig, string>> = Object.fromEntries(CONFIG_FLAGS.map((f) => [f.key, `--${f.flag}`]));
 
 /** makeConfig, with its errors naming the flag instead of the config key. */
 export function configFromFlags(settings: Partial<RNNConfig>): RNNConfig {
@@ -122,48 +115,6 @@ export function configFromFlags(settings: Partial<RNNConfig>): RNNConfig {
     if (flag) throw new UsageError(`${flag} ${err instanceof ConfigError ? err.detail : ''}`);
     throw err;
   }
-}
-
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-/** A numeric flag's value, or a UsageError naming the flag. */
-export function num(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!NUMBER.test(raw.trim())) throw new UsageError(`--${flag} needs a number (got '${raw}'); see --help`);
-  return Number(raw);
-}
-
-function choice<T extends string>(flag: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
-  if (raw === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(raw)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got '${raw}')`);
-  return raw as T;
-}
-
-/** node's parseArgs, strict, with its errors turned into one UsageError line. */
-export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
-  // parseArgs reads `--lr -1` as a flag missing its value; glue negative numbers on, so the range check names them.
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].startsWith('--') && !argv[i].includes('=') ? argv[i].slice(2) : '';
-    if (options[name]?.type === 'string' && /^-(\d|\.\d)/.test(argv[i + 1] ?? '')) args.push(`${argv[i]}=${argv[++i]}`);
-    else args.push(argv[i]);
-  }
-  try {
-    return parseArgs({ args, strict: true, allowPositionals: false, options }).values;
-  } catch (err) {
-    const line = (err as Error).message.split('\n')[0].replace(/\.$/, '');
-    const noValue = /^Option '(--[\w-]+)[^']*' argument (missing|is ambiguous)/.exec(line); // e.g. `--lr --save f`
-    if (!noValue) throw new UsageError(`${line}; see --help`);
-    const next = args[args.indexOf(noValue[1]) + 1];
-    const glued = next?.startsWith('-') && !(next.slice(2) in options) ? `; to pass '${next}' itself, write ${noValue[1]}=${next}` : '; see --help';
-    throw new UsageError(`${noValue[1]} needs a value${glued}`);
-  }
-}
-
-/** A file-path flag's value: absent, or not blank. */
-export function filePath(flag: string, raw: string | undefined): string | undefined {
-  if (raw !== undefined && raw.trim() === '') throw new UsageError(`--${flag} needs a file path`);
-  return raw;
 }
 
 /** Parses and validates argv (without node and the script) into options; throws UsageError/ConfigError. */
@@ -190,7 +141,7 @@ export function parseCli(argv: string[]): CliOptions {
     json: { type: 'boolean' },
     help: { type: 'boolean' },
   });
-  const prefixes = values.prefix ?? ['time traveller', 'traveller'];
+  const prefixes = values.prefix ?? DEFAULT_PREFIXES;
   for (const p of prefixes) if (p.trim() === '') throw new UsageError('--prefix is empty; give some text, e.g. --prefix "time traveller"');
   const given: Partial<RNNConfig> = {
     numEpochs: num('epochs', values.epochs),
@@ -210,7 +161,7 @@ export function parseCli(argv: string[]): CliOptions {
   const overrides = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<RNNConfig>;
   const config = configFromFlags({ ...overrides, prefix: prefixes[0] });
   const save = filePath('save', values.save);
-  const saveEvery = num('save-every', values['save-every']) ?? 10;
+  const saveEvery = num('save-every', values['save-every']) ?? SAVE_EVERY;
   if (!Number.isInteger(saveEvery) || saveEvery < 0) {
     throw new UsageError(`--save-every must be a whole number ≥ 0 (got ${values['save-every']}); e.g. --save-every 10, or 0 to save only at the end`);
   }
@@ -398,14 +349,6 @@ export interface RunPlan {
   data: SeqDataLoader;
 }
 
-/** The environment variables the CLI reads, checked before any work: one line each. */
-export function checkEnvironment(): void {
-  checkBackendEnv();
-  checkDataDirEnv();
-  const preset = process.env.RNN_WORKBOOK_PRESET;
-  if (preset && preset !== 'test') throw new UsageError(`RNN_WORKBOOK_PRESET must be 'test' or unset (got '${preset}'); it only shortens the notebooks' runs`);
-}
-
 /** Everything the run needs, checked before the first write (exit 2 and one line otherwise). */
 export async function prepareRun(opts: CliOptions): Promise<RunPlan> {
   checkEnvironment();
@@ -532,36 +475,6 @@ export function trainingThread(): void {
       if (!known) throw err; // a bug: the main thread prints its stack
       say(`${known.line}\n`);
       parentPort!.postMessage({ code: known.code });
-    },
-  );
-}
-
-/** Errors a learner can act on become one line and exit code 2 (3 for divergence); anything else is a bug and keeps its stack. */
-export function exitCodeFor(err: unknown): { code: number; line: string } | null {
-  if (
-    err instanceof UsageError ||
-    err instanceof ConfigError ||
-    err instanceof CorpusError ||
-    err instanceof PredictError ||
-    err instanceof CheckpointError ||
-    err instanceof BackendError
-  ) {
-    return { code: 2, line: `error: ${err.message}` };
-  }
-  if (err instanceof DivergenceError) return { code: 3, line: `error: ${err.message}` };
-  return null;
-}
-
-/** Runs a CLI entry point as the process: its exit code, or exitCodeFor's line for a known error. */
-export function runAsMain(entry: (argv: string[]) => Promise<number>): void {
-  guardOutput();
-  entry(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      // Print here: an uncaught error would go to the wasm module's handler, which dumps its source.
-      const known = exitCodeFor(err);
-      say(`${known ? known.line : ((err as Error).stack ?? String(err))}\n`);
-      process.exit(known ? known.code : 1);
     },
   );
 }
