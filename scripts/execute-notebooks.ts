@@ -36,7 +36,7 @@ export interface NotebookRun {
 /** The parts of an .ipynb file the checks read. */
 export interface NotebookJson {
   metadata: { kernelspec?: { name?: string } };
-  cells: { cell_type: string; execution_count?: number | null; outputs?: { output_type: string; data?: Record<string, unknown> }[] }[];
+  cells: { cell_type: string; source?: string | string[]; execution_count?: number | null; outputs?: { output_type: string; data?: Record<string, unknown> }[] }[];
 }
 
 const text = (v: unknown): string => (Array.isArray(v) ? v.join('') : typeof v === 'string' ? v : '');
@@ -67,6 +67,26 @@ export function figureProblems(nb: NotebookJson): { figures: number; problems: P
   });
   if (embeds > 1) problems.push({ cell: null, kind: 'figure', message: `plotly.js embedded ${embeds} times; call rw.plotSetup() once` });
   return { figures, problems };
+}
+
+/** Call sites that show a figure in a cell's code: `rw.plot(` and `new rw.LiveChart(`, outside line comments. */
+export function figureCalls(source: string): number {
+  const code = source.replace(/\/\/.*$/gm, '');
+  return (code.match(/\brw\.plot\s*\(|\bnew\s+rw\.LiveChart\s*\(/g) ?? []).length;
+}
+
+/**
+ * Cells of an executed notebook that show fewer figures (plotly outputs) than they have call sites:
+ * charts that vanished, e.g. because the kernel's display writer was not found. Empty when every
+ * chart came out.
+ */
+export function missingFigures(nb: NotebookJson): string[] {
+  return nb.cells.flatMap((cell, i) => {
+    if (cell.cell_type !== 'code') return [];
+    const calls = figureCalls(text(cell.source));
+    const shown = (cell.outputs ?? []).filter((o) => o.data && PLOTLY_MIME in o.data).length;
+    return shown < calls ? [`cell ${i}: ${calls} chart call(s) in the code, ${shown} figure(s) shown`] : [];
+  });
 }
 
 export interface RunOptions {

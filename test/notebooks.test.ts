@@ -14,7 +14,9 @@ import { basename, join } from 'path';
 import { buildSite, lessonNames } from '../scripts/build-site';
 import {
   executeNotebook,
+  figureCalls,
   figureProblems,
+  missingFigures,
   listNotebooks,
   NOTEBOOKS_DIR,
   prepare,
@@ -125,6 +127,18 @@ describe('the notebook runner', () => {
     assert.match(figureProblems(nb(figure, embed)).problems[0]?.message ?? '', /before plotly\.js was embedded/);
     assert.match(figureProblems(nb(embed, embed, figure)).problems[0]?.message ?? '', /embedded 2 times/);
   });
+
+  it('counts the charts a cell should show against the plotly outputs it has', () => {
+    const figure = { output_type: 'display_data', data: { [PLOTLY_MIME]: {}, 'text/html': '', 'text/plain': 'F' } };
+    const printed = { output_type: 'stream', text: 'x' };
+    const cell = (source: string, ...outputs: object[]) => ({ cell_type: 'code', source: [source], outputs });
+    assert.equal(figureCalls("rw.plot(a);\nconst c = new rw.LiveChart({});\n// rw.plot(b) in a comment\nrw.plotSetup();"), 2);
+    const nb = {
+      metadata: {},
+      cells: [cell('rw.plot(a);', figure), cell('rw.plot(a);\nrw.plot(b);', figure), cell('for (const f of fs) rw.plot(f);', figure, figure), cell('new rw.LiveChart({});', printed)],
+    } as NotebookJson;
+    assert.deepEqual(missingFigures(nb), ['cell 1: 2 chart call(s) in the code, 1 figure(s) shown', 'cell 3: 1 chart call(s) in the code, 0 figure(s) shown']);
+  });
 });
 
 /** The one-line verdicts printed by the cells tagged "check": ✓ name, ✗ name not written yet, other ✗ lines. */
@@ -225,6 +239,7 @@ describe('notebooks/', { concurrency: KERNELS_AT_ONCE }, () => {
       runs.set(name, r);
       assert.ok(r.ok, report(r));
       assert.equal(r.executed, r.cells);
+      assert.deepEqual(missingFigures(read(r.output)), [], 'every rw.plot and LiveChart shows its figure');
       const v = verdicts(r.output);
       assert.deepEqual(v.failed, [], 'no check prints ✗');
       assert.deepEqual(v.notWritten, [], 'no check finds a stub');
@@ -258,6 +273,7 @@ describe('notebooks/zh/', () => {
       assert.equal(r.executed, r.cells);
       const v = verdicts(r.output);
       assert.deepEqual([v.failed, v.notWritten], [[], []]);
+      assert.deepEqual(missingFigures(read(r.output)), [], 'every rw.plot and LiveChart shows its figure');
       assert.deepEqual(sorted(v.passed), sorted(stubNames(join(NOTEBOOKS_DIR, basename(file)))), 'one ✓ per exercise, as in English');
       const dict = file.replace(/\.ipynb$/, '.figures.json');
       if (r.figures > 0 && existsSync(dict) && Object.keys(JSON.parse(readFileSync(dict, 'utf8'))).length) {
