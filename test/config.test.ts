@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, DEFAULTS, makeConfig, PRESETS, type RNNConfig } from '../src/config';
+import { isQuickRun, lessonConfig } from '../src/notebook';
 
 describe('makeConfig', () => {
   it('defaults to d2l\u2019s recipe: 512 hidden units, batch 32, 35 steps, 10,000 tokens, 500 epochs, lr 1, θ 1, sequential', () => {
@@ -93,6 +94,26 @@ describe('makeConfig', () => {
   it('refuses keys that only exist on Object.prototype', () => {
     for (const key of ['constructor', 'toString', 'hasOwnProperty']) {
       assert.throws(() => makeConfig({ [key]: 1 } as never), ConfigError, key);
+    }
+  });
+});
+
+describe('lessonConfig (notebook.ts)', () => {
+  it('is `full` over DEFAULTS, with `quick` on top only when the notebook tests set RNN_WORKBOOK_PRESET=test', () => {
+    const saved = process.env.RNN_WORKBOOK_PRESET;
+    try {
+      delete process.env.RNN_WORKBOOK_PRESET;
+      assert.equal(isQuickRun(), false);
+      const full = lessonConfig({ numHiddens: 256, numEpochs: 100 }, { numEpochs: 3 });
+      assert.deepEqual([full.numHiddens, full.numEpochs, full.batchSize], [256, 100, DEFAULTS.batchSize]);
+      process.env.RNN_WORKBOOK_PRESET = 'test';
+      assert.equal(isQuickRun(), true);
+      const quick = lessonConfig({ numHiddens: 256, numEpochs: 100 }, { numEpochs: 3 });
+      assert.deepEqual([quick.numHiddens, quick.numEpochs], [256, 3]);
+      assert.throws(() => lessonConfig({}, { numEpochs: 0 }), ConfigError, 'the quick settings are checked too');
+    } finally {
+      if (saved === undefined) delete process.env.RNN_WORKBOOK_PRESET;
+      else process.env.RNN_WORKBOOK_PRESET = saved;
     }
   });
 });
