@@ -118,32 +118,32 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 
 function validate(c: RNNConfig): void {
   const positiveInt: [keyof RNNConfig, string][] = [
-    ['numHiddens', '--hidden 512'],
-    ['batchSize', '--batch-size 32'],
-    ['numSteps', '--num-steps 35'],
-    ['numEpochs', '--epochs 500'],
+    ['numHiddens', `--hidden ${DEFAULTS.numHiddens}`],
+    ['batchSize', `--batch-size ${DEFAULTS.batchSize}`],
+    ['numSteps', `--num-steps ${DEFAULTS.numSteps}`],
+    ['numEpochs', `--epochs ${DEFAULTS.numEpochs}`],
   ];
   for (const [key, example] of positiveInt) {
     const v = c[key] as number;
     if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`must be a positive integer (got ${v}); e.g. ${example}`, key);
   }
   const nonNegativeInt: [keyof RNNConfig, string][] = [
-    ['maxTokens', 'use 0 for the whole corpus, e.g. --max-tokens 10000'],
-    ['numVal', 'use 0 to train without validation, e.g. --num-val 5000'],
-    ['seed', 'e.g. --seed 0'],
+    ['maxTokens', `use 0 for the whole corpus, e.g. --max-tokens ${DEFAULTS.maxTokens}`],
+    ['numVal', `use 0 to train without validation, e.g. --num-val ${DEFAULTS.numVal}`],
+    ['seed', `e.g. --seed ${DEFAULTS.seed}`],
     ['sampleEvery', 'use 0 to turn samples off'],
-    ['numPreds', 'e.g. --num-preds 50'],
+    ['numPreds', `e.g. --num-preds ${DEFAULTS.numPreds}`],
   ];
   for (const [key, hint] of nonNegativeInt) {
     const v = c[key] as number;
     if (!Number.isInteger(v) || v < 0) throw new ConfigError(`must be a whole number ≥ 0 (got ${v}); ${hint}`, key);
   }
-  if (c.seed > MAX_SEED) throw new ConfigError(`must be below 2^32 = ${MAX_SEED + 1} (got ${c.seed}): seeds are 32-bit; e.g. --seed 0`, 'seed');
-  if (c.numPreds > MAX_PREDS) throw new ConfigError(`must be at most ${MAX_PREDS} (got ${c.numPreds}), like generate's --length; e.g. --num-preds 50`, 'numPreds');
+  if (c.seed > MAX_SEED) throw new ConfigError(`must be below 2^32 = ${MAX_SEED + 1} (got ${c.seed}): seeds are 32-bit; e.g. --seed ${DEFAULTS.seed}`, 'seed');
+  if (c.numPreds > MAX_PREDS) throw new ConfigError(`must be at most ${MAX_PREDS} (got ${c.numPreds}), like generate's --length; e.g. --num-preds ${DEFAULTS.numPreds}`, 'numPreds');
   checkMemory(c);
-  if (typeof c.lr !== 'number' || !Number.isFinite(c.lr) || c.lr <= 0) throw new ConfigError(`must be a finite number > 0 (got ${c.lr}); d2l uses --lr 1`, 'lr');
+  if (typeof c.lr !== 'number' || !Number.isFinite(c.lr) || c.lr <= 0) throw new ConfigError(`must be a finite number > 0 (got ${c.lr}); d2l uses --lr ${DEFAULTS.lr}`, 'lr');
   if (typeof c.theta !== 'number' || !Number.isFinite(c.theta) || c.theta < 0) {
-    throw new ConfigError(`(the clipping threshold) must be ≥ 0 (got ${c.theta}); use --clip 1, or --clip 0 to turn clipping off`, 'theta');
+    throw new ConfigError(`(the clipping threshold) must be ≥ 0 (got ${c.theta}); use --clip ${DEFAULTS.theta}, or --clip 0 to turn clipping off`, 'theta');
   }
   if (c.partition !== 'sequential' && c.partition !== 'random') throw new ConfigError(`must be 'sequential' or 'random' (got '${c.partition}')`, 'partition');
   if (c.path !== 'fast' && c.path !== 'autograd') throw new ConfigError(`must be 'fast' or 'autograd' (got '${c.path}')`, 'path');
@@ -152,7 +152,7 @@ function validate(c: RNNConfig): void {
     throw new ConfigError('random partitioning needs resetState: neighbouring minibatches are unrelated, so a carried state would be meaningless');
   }
   if (typeof c.resetState !== 'boolean') throw new ConfigError(`must be true or false (got ${JSON.stringify(c.resetState)})`, 'resetState');
-  if (typeof c.prefix !== 'string') throw new ConfigError('must be a string, e.g. --prefix "time traveller"', 'prefix');
+  if (typeof c.prefix !== 'string') throw new ConfigError(`must be a string, e.g. --prefix "${DEFAULTS.prefix}"`, 'prefix');
 }
 
 /** Refuses, before anything is allocated, a model or minibatch that would not fit in memory. */
