@@ -32,7 +32,7 @@ ${flagLines([
 Exit codes: 0 done, 2 bad input (one line on stderr says what to fix)
 Environment: RNN_BACKEND (tensorflow | wasm | cpu), RNN_PARALLEL (0 | 1), as for npm start`;
 
-export interface GenerateOptions {
+interface GenerateOptions {
   checkpoint: string;
   prefix: string;
   length: number;
@@ -42,7 +42,7 @@ export interface GenerateOptions {
 }
 
 /** Parses and validates argv into options; throws UsageError. */
-export function parseGenerate(argv: string[]): GenerateOptions {
+function parseGenerate(argv: string[]): GenerateOptions {
   const values = parseFlags(argv, {
     checkpoint: { type: 'string' },
     prefix: { type: 'string' },
@@ -76,7 +76,7 @@ export function parseGenerate(argv: string[]): GenerateOptions {
   return opts;
 }
 
-export async function generate(argv: string[]): Promise<number> {
+async function generate(argv: string[]): Promise<number> {
   const opts = parseGenerate(argv);
   if (opts.help) {
     console.log(HELP);

@@ -89,7 +89,7 @@ Environment: RNN_WORKBOOK_DATA  folder holding timemachine.txt (downloaded there
              RNN_BACKEND        force tensorflow | wasm | cpu
              RNN_PARALLEL       0 keeps the fast path on one thread, 1 (default) uses two`;
 
-export interface CliOptions {
+interface CliOptions {
   config: RNNConfig; // the flags over DEFAULTS
   overrides: Partial<RNNConfig>; // only the settings given as flags: they win over a resumed checkpoint's
   prefixes: string[];
@@ -107,7 +107,7 @@ export interface CliOptions {
 export const FLAG_OF: Partial<Record<keyof RNNConfig, string>> = Object.fromEntries(CONFIG_FLAGS.map((f) => [f.key, `--${f.flag}`]));
 
 /** makeConfig, with its errors naming the flag instead of the config key. */
-export function configFromFlags(settings: Partial<RNNConfig>): RNNConfig {
+function configFromFlags(settings: Partial<RNNConfig>): RNNConfig {
   try {
     return makeConfig(settings);
   } catch (err) {
@@ -118,7 +118,7 @@ export function configFromFlags(settings: Partial<RNNConfig>): RNNConfig {
 }
 
 /** Parses and validates argv (without node and the script) into options; throws UsageError/ConfigError. */
-export function parseCli(argv: string[]): CliOptions {
+function parseCli(argv: string[]): CliOptions {
   const values = parseFlags(argv, {
     epochs: { type: 'string' },
     hidden: { type: 'string' },
@@ -182,7 +182,7 @@ export function parseCli(argv: string[]): CliOptions {
 }
 
 /** A resumed run's config: the checkpoint's, with the flags given on top. The model's shape cannot change. */
-export function resumeConfig(ckpt: Checkpoint, overrides: Partial<RNNConfig>, file: string): RNNConfig {
+function resumeConfig(ckpt: Checkpoint, overrides: Partial<RNNConfig>, file: string): RNNConfig {
   const H = ckpt.config.numHiddens;
   if (overrides.numHiddens !== undefined && overrides.numHiddens !== H) {
     throw new UsageError(`--hidden ${overrides.numHiddens} conflicts with checkpoint '${file}', whose model has ${H} hidden units; drop --hidden to resume it, or drop --resume to start afresh`);
@@ -201,7 +201,7 @@ export function resumeConfig(ckpt: Checkpoint, overrides: Partial<RNNConfig>, fi
  * than a checkpoint, a read-only file, or another run's checkpoint (unless `resuming` it or told
  * to `overwrite`).
  */
-export function checkSaveTarget(file: string, resuming: string | undefined, overwrite: boolean): void {
+function checkSaveTarget(file: string, resuming: string | undefined, overwrite: boolean): void {
   const stat = statOrNull(file);
   if (stat?.isDirectory()) throw new UsageError(`--save '${file}' is a directory; give a file name, e.g. --save ${path.join(file, 'rnn.ckpt')}`);
   if (stat) {
@@ -342,7 +342,7 @@ function callbacks(
 }
 
 /** A run whose every input has been checked: nothing has been written yet. */
-export interface RunPlan {
+interface RunPlan {
   opts: CliOptions;
   resumed: Checkpoint | null;
   cfg: RNNConfig;
@@ -350,7 +350,7 @@ export interface RunPlan {
 }
 
 /** Everything the run needs, checked before the first write (exit 2 and one line otherwise). */
-export async function prepareRun(opts: CliOptions): Promise<RunPlan> {
+async function prepareRun(opts: CliOptions): Promise<RunPlan> {
   checkEnvironment();
   const resumed = opts.resume === undefined ? null : loadCheckpoint(opts.resume);
   const cfg = resumed ? resumeConfig(resumed, opts.overrides, opts.resume!) : opts.config;
@@ -383,7 +383,7 @@ function whatHappens(opts: CliOptions): string {
 }
 
 /** Parses, checks and trains; `stop` is raised by a signal (in the main thread) to stop at the next minibatch. */
-export async function main(argv: string[], stop = new StopFlag(), terminal = Boolean(process.stderr.isTTY)): Promise<number> {
+async function main(argv: string[], stop = new StopFlag(), terminal = Boolean(process.stderr.isTTY)): Promise<number> {
   const opts = parseCli(argv);
   if (opts.help) {
     console.log(HELP);
@@ -449,7 +449,7 @@ async function trainRun({ opts, resumed, cfg, data }: RunPlan, stop: StopFlag, t
  * `npm start` as a process: checks everything here (bad input exits 2 before any thread starts),
  * then trains in a worker thread while this thread answers signals at once (interrupt.ts).
  */
-export async function cliProcess(argv: string[]): Promise<number> {
+async function cliProcess(argv: string[]): Promise<number> {
   const opts = parseCli(argv);
   if (opts.help) {
     console.log(HELP);
