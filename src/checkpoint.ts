@@ -18,7 +18,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, makeConfig, type RNNConfig } from './config';
-import { PARAM_NAMES, RNNModelScratch, type ParamName } from './model';
+import { RNNModelScratch } from './model';
+import { mapParams, PARAM_NAMES, paramShapes, type ParamName } from './params';
 import { Rng, type RngState } from './random';
 import type { EpochMetrics, TrainProgress } from './train';
 import { Vocab } from './vocab';
@@ -46,16 +47,9 @@ export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
-/** The shape of each parameter for a vocabulary of V tokens and H hidden units (as getParams draws them). */
-export function paramShapes(vocabSize: number, numHiddens: number): Record<ParamName, number[]> {
-  const [V, H] = [vocabSize, numHiddens];
-  return { W_xh: [V, H], W_hh: [H, H], b_h: [H], W_hq: [H, V], b_q: [V] };
-}
-
 /** A snapshot of a run at an epoch boundary: copies, so training on does not change it. */
 export function checkpointOf(model: RNNModelScratch, vocab: Vocab, config: RNNConfig, progress: TrainProgress): Checkpoint {
-  const params = {} as ParamArrays;
-  for (const name of PARAM_NAMES) params[name] = (model.params[name].dataSync() as Float32Array).slice();
+  const params = mapParams(model.params, (v) => (v.dataSync() as Float32Array).slice());
   return { config: { ...config }, vocab, epoch: progress.epoch, rng: progress.rng.getState(), history: progress.history.slice(), params };
 }
 

@@ -10,6 +10,7 @@ export * from './corpus';
 export * from './loss';
 export * from './metrics';
 export * from './model';
+export * from './params';
 export * from './plot';
 export { translateFigure, translateText, type FigureDictionary } from './figure-text';
 export * from './predict';

@@ -22,7 +22,8 @@ import {
   type Checkpoint,
 } from '../src/checkpoint';
 import { makeConfig, type RNNConfig } from '../src/config';
-import { PARAM_NAMES, RNNModelScratch } from '../src/model';
+import { RNNModelScratch } from '../src/model';
+import { PARAM_NAMES } from '../src/params';
 import { startProgress, train, type TrainProgress } from '../src/train';
 import { Vocab } from '../src/vocab';
 
