@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, initBackend, isDataParallel, type BackendName } from '../src/backend';
 import type { TrainPath } from '../src/config';
 import { gradClipping } from '../src/clipping';
-import { getParams, paramList } from '../src/model';
+import { getParams } from '../src/model';
 import { Rng } from '../src/random';
 import { initRNNState } from '../src/state';
 import { sgd, STEP_FNS } from '../src/train';
@@ -67,7 +67,6 @@ async function measure(run: Run, work: Work, rounds: number, roundSeconds: numbe
   const { vocabSize: V, numHiddens: H, batchSize: B, numSteps: T } = work;
   const rng = new Rng(0);
   const params = getParams(V, H, rng);
-  const vars = paramList(params);
   const tokens = () => Int32Array.from({ length: B * T }, () => rng.int(0, V - 1));
   const batch = { X: tokens(), Y: tokens(), batchSize: B, numSteps: T };
   const stepFn = STEP_FNS[run.path];
@@ -76,8 +75,8 @@ async function measure(run: Run, work: Work, rounds: number, roundSeconds: numbe
     const state = initRNNState(B, H);
     const out = stepFn(params, batch, state);
     const clip = gradClipping(out.grads, work.theta);
-    sgd(vars, clip.grads, work.lr);
-    tf.dispose([state, out.state, ...out.grads, ...clip.grads]);
+    sgd(params, clip.grads, work.lr);
+    tf.dispose([state, out.state, out.grads, clip.grads]);
     loss = out.loss;
   };
   for (let i = 0; i < 2; i++) step(); // warm-up: kernels compiled, memory grown

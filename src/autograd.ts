@@ -4,18 +4,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from './batches';
 import { crossEntropy, timeMajorLabels } from './loss';
-import { oneHotTimeMajor, paramList, rnn, type RNNParams } from './model';
+import { oneHotTimeMajor, paramList, rnn } from './model';
+import { mapParams, type Grads, type RNNParams } from './params';
 
-/** What one training step hands back: the mean loss, one gradient per parameter (PARAM_NAMES order), the final state. */
+/** What one training step hands back: the mean loss, one gradient per parameter by name, the final state. */
 export interface StepResult {
   loss: number;
-  grads: tf.Tensor[]; // caller disposes
+  grads: Grads; // caller disposes
   state: tf.Tensor2D; // [B, H], caller disposes
 }
 
 export function autogradStep(params: RNNParams, batch: Batch, state: tf.Tensor2D): StepResult {
   const { batchSize: B, numSteps: T } = batch;
-  const vars = paramList(params);
   let finalState: tf.Tensor2D | null = null;
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
   try {
@@ -26,7 +26,7 @@ export function autogradStep(params: RNNParams, batch: Batch, state: tf.Tensor2D
         const out = rnn(oneHotTimeMajor(X, params.W_xh.shape[0]), state, params);
         finalState = tf.keep(out.state);
         return crossEntropy(out.logits, labels);
-      }, vars);
+      }, paramList(params));
     });
   } catch (err) {
     (finalState as tf.Tensor2D | null)?.dispose(); // kept past the tidy, so it would leak
@@ -35,5 +35,6 @@ export function autogradStep(params: RNNParams, batch: Batch, state: tf.Tensor2D
   const { value, grads } = result;
   const loss = value.dataSync()[0];
   value.dispose();
-  return { loss, grads: vars.map((v) => grads[v.name]), state: finalState! };
+  // tf.variableGrads keys the gradients by each variable's internal name ('0', '1', …): rename them W_xh, W_hh, …
+  return { loss, grads: mapParams(params, (v) => grads[v.name]), state: finalState! };
 }

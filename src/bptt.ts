@@ -10,34 +10,16 @@
 // slicing one step out of a big tensor copies all of it, gather is slow, and matMul with a
 // transpose flag is 10–30× slower than without: so each step's inputs (x_t W_xh + b_h, dO_t) are
 // uploaded from JS as small tensors, and transposes are done once per minibatch.
-// fastStep hands half of the minibatch to a second thread when one is running (data-parallel.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { StepResult } from './autograd';
 import type { Batch } from './batches';
-import { dataParallelHelper } from './data-parallel';
 import { timeMajorLabels } from './loss';
-import type { RNNParams } from './model';
-
-/** The parameters as plain tensors: what bpttStep reads (RNNParams' variables qualify). */
-export interface ParamTensors {
-  W_xh: tf.Tensor2D; // [V, H]
-  W_hh: tf.Tensor2D; // [H, H]
-  b_h: tf.Tensor1D; // [H]
-  W_hq: tf.Tensor2D; // [H, V]
-  b_q: tf.Tensor1D; // [V]
-}
+import type { ParamTensors } from './params';
 
 /**
- * The training step of the fast path. With a data-parallel helper running (see backend.ts), half of
- * the minibatch goes to the helper thread; the result is the same to float rounding.
+ * One minibatch: forward over the sequence, then BPTT, on this thread. Does not dispose its inputs.
+ * (The training loop runs it as `dataParallel(bpttStep)`, which may hand half of the rows to a second thread.)
  */
-export function fastStep(params: RNNParams, batch: Batch, state: tf.Tensor2D): StepResult {
-  const helper = dataParallelHelper();
-  if (helper && batch.batchSize >= 2) return helper.step(params, batch, state, bpttStep);
-  return bpttStep(params, batch, state);
-}
-
-/** One minibatch on this thread: forward over the sequence, then BPTT. Does not dispose its inputs. */
 export function bpttStep(params: ParamTensors, batch: Batch, state: tf.Tensor2D): StepResult {
   const { batchSize: B, numSteps: T } = batch;
   const [V, H] = params.W_xh.shape;
@@ -75,7 +57,7 @@ export function bpttStep(params: ParamTensors, batch: Batch, state: tf.Tensor2D)
     const db_h = tf.sum(dW_xh, 0); // [H]: every row of dA lands in exactly one row of dW_xh
     const dW_hq = tf.matMul(tf.transpose(Hs), tf.tensor2d(ce.dLogits, [N, V])); // [H, V]
     const db_q = tf.tensor1d(ce.dBias); // [V]
-    return { grads: [dW_xh, dW_hh, db_h, dW_hq, db_q], state: h };
+    return { grads: { W_xh: dW_xh, W_hh: dW_hh, b_h: db_h, W_hq: dW_hq, b_q: db_q }, state: h };
   });
   return { loss, grads: out.grads, state: out.state };
 }

@@ -4,8 +4,9 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { bpttStep, type ParamTensors } from './bptt';
-import { CTRL, DONE, FAILED, layout, STOP, WORK } from './data-parallel';
+import { bpttStep } from './bptt';
+import { CTRL, DONE, FAILED, layout, sharedParams, STOP, tensorsOf, WORK } from './data-parallel';
+import { mapParams, numParams, packParams, type ParamTensors } from './params';
 
 const { ctrl, port, backend } = workerData as { ctrl: Int32Array; port: MessagePort; backend: string };
 
@@ -55,27 +56,18 @@ function work(data: SharedArrayBuffer): void {
   const L = layout(B, T, V, H);
   const f32 = new Float32Array(data);
   const i32 = new Int32Array(data);
-  let offset = L.params;
-  const p = L.shapes.map((shape, i) => {
-    const t = tf.tensor(f32.subarray(offset, offset + L.sizes[i]), shape);
-    offset += L.sizes[i];
-    return t;
-  });
-  const params = { W_xh: p[0], W_hh: p[1], b_h: p[2], W_hq: p[3], b_q: p[4] } as ParamTensors;
+  const p = tensorsOf(sharedParams(f32, L, L.params), V, H);
+  const params = p as unknown as ParamTensors; // shaped by paramShapes: [V, H], [H, H], [H], [H, V], [V]
   const state = tf.tensor2d(f32.subarray(L.state, L.state + B * H), [B, H]);
   const batch = { X: i32.slice(L.X, L.X + B * T), Y: i32.slice(L.Y, L.Y + B * T), batchSize: B, numSteps: T };
   try {
     const out = bpttStep(params, batch, state);
     new Float64Array(data, 0, 1)[0] = out.loss;
-    offset = L.grads;
-    out.grads.forEach((g, i) => {
-      f32.set(g.dataSync(), offset);
-      offset += L.sizes[i];
-    });
+    packParams(mapParams(out.grads, (g) => g.dataSync()), f32.subarray(L.grads, L.grads + numParams(V, H))); // packed like the parameters
     f32.set(out.state.dataSync(), L.finalState);
-    tf.dispose([...out.grads, out.state]);
+    tf.dispose([out.grads, out.state]);
   } finally {
-    tf.dispose([...p, state]);
+    tf.dispose([p, state]);
   }
 }
 

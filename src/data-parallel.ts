@@ -1,7 +1,8 @@
 // Data parallelism for the fast path: the second half of every minibatch goes to a helper thread that
 // runs the same bpttStep on its own tfjs, and the two halves' gradients are averaged — what
 // PyTorch's DistributedDataParallel does across machines, here across the two cores of one.
-// Taught in 07-implementation (training speed). backend.ts starts the helper; bptt.ts uses it.
+// Taught in 07-implementation (training speed). backend.ts starts the helper; the training loop runs
+// its fast path as dataParallel(bpttStep), which uses the helper while one is running.
 //
 // In Node, tfjs-wasm runs every kernel on one thread (its multi-threaded build is switched off there,
 // and when started by hand it splits each step's 32-row products less well than this), so this is
@@ -15,9 +16,11 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import * as tf from '@tensorflow/tfjs';
 import type { StepResult } from './autograd';
 import type { Batch } from './batches';
-import type { ParamTensors } from './bptt';
+import { bpttStep } from './bptt';
+import { mapParams, numParams, packParams, paramShapes, unpackParams, type ParamName, type ParamTensors } from './params';
 
-type LocalStep = (params: ParamTensors, batch: Batch, state: tf.Tensor2D) => StepResult;
+/** A training step on plain tensors, such as bpttStep. */
+export type LocalStep = (params: ParamTensors, batch: Batch, state: tf.Tensor2D) => StepResult;
 
 // Words of the control array shared by both threads.
 export const CTRL = { state: 0, generation: 1, B: 2, T: 3, V: 4, H: 5, numTensors: 6, size: 8 } as const;
@@ -33,11 +36,11 @@ const START_TIMEOUT_MS = 60 * 1000;
 
 /** Where each array lives in the shared data buffer, in 4-byte words (the loss, a float64, is at word 0). */
 export interface Layout {
-  sizes: number[]; // elements of each parameter, PARAM_NAMES order
-  shapes: number[][];
-  params: number; // float32, Σ sizes
+  V: number;
+  H: number;
+  params: number; // float32, all parameters packed in PARAM_NAMES order (packParams)
   state: number; // float32 [B, H], the helper's rows of the initial state
-  grads: number; // float32, Σ sizes
+  grads: number; // float32, the gradients packed like the parameters
   finalState: number; // float32 [B, H]
   X: number; // int32 [B, T]
   Y: number; // int32 [B, T]
@@ -46,16 +49,25 @@ export interface Layout {
 
 /** The buffer layout for the helper's B rows of T steps, vocabulary V and H hidden units. */
 export function layout(B: number, T: number, V: number, H: number): Layout {
-  const shapes = [[V, H], [H, H], [H], [H, V], [V]]; // W_xh, W_hh, b_h, W_hq, b_q
-  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
-  const P = sizes.reduce((a, b) => a + b, 0);
+  const P = numParams(V, H);
   const params = 2;
   const state = params + P;
   const grads = state + B * H;
   const finalState = grads + P;
   const X = finalState + B * H;
   const Y = X + B * T;
-  return { sizes, shapes, params, state, grads, finalState, X, Y, words: Y + B * T };
+  return { V, H, params, state, grads, finalState, X, Y, words: Y + B * T };
+}
+
+/** The packed parameters (or gradients) at word `at` of the buffer, as views by name. */
+export function sharedParams(f32: Float32Array, L: Layout, at: number): Record<ParamName, Float32Array> {
+  return unpackParams(f32.subarray(at, at + numParams(L.V, L.H)), L.V, L.H);
+}
+
+/** Tensors of the parameters' shapes made from views by name (copies: the tensors own their data). */
+export function tensorsOf(values: Record<ParamName, Float32Array>, V: number, H: number): Record<ParamName, tf.Tensor> {
+  const shapes = paramShapes(V, H);
+  return mapParams(values, (v, name) => tf.tensor(v, shapes[name]));
 }
 
 /** The helper thread, as the main thread sees it. */
@@ -84,12 +96,7 @@ export class DataParallelHelper {
     const L = this.prepare(B2, T, V, H);
     const f32 = new Float32Array(this.data!);
     const i32 = new Int32Array(this.data!);
-    const weights = [params.W_xh, params.W_hh, params.b_h, params.W_hq, params.b_q];
-    let offset = L.params;
-    weights.forEach((t, i) => {
-      f32.set(t.dataSync(), offset);
-      offset += L.sizes[i];
-    });
+    packParams(mapParams(params, (t) => t.dataSync()), f32.subarray(L.params, L.params + numParams(V, H)));
     const h0 = state.dataSync(); // [B, H]
     f32.set(h0.subarray(B1 * H), L.state);
     i32.set(batch.X.subarray(B1 * T), L.X);
@@ -111,23 +118,21 @@ export class DataParallelHelper {
       try {
         this.waitForHelper(); // even when our half failed, so the next step starts from a quiet helper
       } catch (e) {
-        if (mine) tf.dispose([...mine.grads, mine.state]);
+        if (mine) tf.dispose([mine.grads, mine.state]);
         throw e;
       }
     }
     const ours = mine as StepResult; // assigned, or local() threw and we never get here
     const loss = (B1 * ours.loss + B2 * new Float64Array(this.data!, 0, 1)[0]) / B;
+    const theirs = sharedParams(f32, L, L.grads);
+    const shapes = paramShapes(V, H);
     const out = tf.tidy(() => {
-      let off = L.grads;
-      const grads = ours.grads.map((g, i) => {
-        const theirs = tf.tensor(f32.subarray(off, off + L.sizes[i]), L.shapes[i]);
-        off += L.sizes[i];
-        return tf.add(tf.mul(g, B1 / B), tf.mul(theirs, B2 / B)); // weighted by rows: the mean over all
-      });
+      // weighted by rows: the mean over all T·B predictions
+      const grads = mapParams(ours.grads, (g, name) => tf.add(tf.mul(g, B1 / B), tf.mul(tf.tensor(theirs[name], shapes[name]), B2 / B)));
       const finalState = tf.concat([ours.state, tf.tensor2d(f32.subarray(L.finalState, L.finalState + B2 * H), [B2, H])], 0); // [B, H]
       return { grads, state: finalState as tf.Tensor2D };
     });
-    tf.dispose([...ours.grads, ours.state]);
+    tf.dispose([ours.grads, ours.state]);
     return { loss, grads: out.grads, state: out.state };
   }
 
@@ -182,13 +187,28 @@ export function dataParallelHelper(): DataParallelHelper | null {
   return active;
 }
 
+/**
+ * `step` made data-parallel: while a helper thread runs (startDataParallel) and the minibatch has at
+ * least two rows, half of them go to the helper, and the loss, gradients and final state are those of
+ * the whole minibatch to float rounding; otherwise it is `step` itself. The helper imports bpttStep
+ * on its own (functions do not cross threads), so bpttStep is the step it accepts.
+ */
+export function dataParallel(step: LocalStep): LocalStep {
+  if (step !== bpttStep) throw new TypeError('dataParallel: the helper thread runs bpttStep, so only dataParallel(bpttStep) computes the same thing on both threads');
+  return (params, batch, state) => {
+    const helper = active;
+    if (helper && batch.batchSize >= 2) return helper.step(params, batch, state, step);
+    return step(params, batch, state);
+  };
+}
+
 /** Cores this process may use (os.availableParallelism where Node has it). */
 export function availableCores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 /**
- * Starts a helper thread on the given tfjs backend and makes fastStep use it. Resolves to an error
+ * Starts a helper thread on the given tfjs backend, for every dataParallel step to use. Resolves to an error
  * message instead of throwing when the thread cannot start (the fast path then stays on one thread).
  */
 export async function startDataParallel(backend: string): Promise<string | null> {
@@ -228,7 +248,7 @@ export async function startDataParallel(backend: string): Promise<string | null>
   return null;
 }
 
-/** Stops the helper thread, if any; fastStep then runs on one thread. */
+/** Stops the helper thread, if any; dataParallel steps then run on one thread. */
 export async function stopDataParallel(): Promise<void> {
   const h = active;
   active = null;

@@ -35,9 +35,13 @@ export { buildCorpus } from './batches';
 export { loadDataTimeMachine, SeqDataLoader, type Batch } from './batches';
 /** The seeded random numbers behind every draw (init, offsets, shuffles, sampling). */
 export { Rng } from './random';
-/** The five parameters W_xh, W_hh, b_h, W_hq, b_q, in that order. */
-export { PARAM_NAMES, type ParamName, type RNNParams } from './model';
-/** The parameters as a list, in PARAM_NAMES order (what gradients and SGD walk over). */
+/** The five parameters W_xh, W_hh, b_h, W_hq, b_q, in that order, and their shapes for (V, H). */
+export { PARAM_NAMES, paramShapes, paramSizes, numParams, type ParamName, type RNNParams, type ParamTensors } from './params';
+/** Gradients by parameter name, as tf.variableGrads gives them; the same function applied to every parameter. */
+export { mapParams, type Grads } from './params';
+/** All five parameters as one flat Float32Array in PARAM_NAMES order, and back (views, no copies). */
+export { packParams, unpackParams } from './params';
+/** The parameters as a list, in PARAM_NAMES order. */
 export { paramList } from './model';
 /** Token indices (B, T) → one-hot inputs (T, B, V), time-major as d2l. */
 export { oneHotTimeMajor } from './model';
@@ -78,7 +82,7 @@ export { perplexity } from './loss';
 /** Loss and gradients of one minibatch by automatic differentiation through every step. */
 export { autogradStep, type StepResult } from './autograd';
 /** The same loss and gradients by backpropagation through time derived by hand (07 explains). */
-export { fastStep } from './bptt';
+export { fastStep } from './train';
 /** What a training step is: (parameters, minibatch, state) → loss, gradients, final state. */
 export type { StepFn } from './train';
 

@@ -1,20 +1,11 @@
 // The RNN of the notes, fixed: h_t = tanh(x_t W_xh + h_{t-1} W_hh + b_h), o_t = h_t W_hq + b_q.
 // Taught in 01-rnn-overview. Shapes: B batch, T steps, V vocab, H hidden.
 import * as tf from '@tensorflow/tfjs';
+import { PARAM_NAMES, type RNNParams } from './params';
 import { Rng } from './random';
 import { initRNNState } from './state';
 
-/** The five parameters, in d2l's order. Weights ~ N(0, 0.01²), biases zero. */
-export interface RNNParams {
-  W_xh: tf.Variable<tf.Rank.R2>; // [V, H] input → hidden
-  W_hh: tf.Variable<tf.Rank.R2>; // [H, H] hidden → hidden (the recurrence)
-  b_h: tf.Variable<tf.Rank.R1>; // [H]
-  W_hq: tf.Variable<tf.Rank.R2>; // [H, V] hidden → output logits
-  b_q: tf.Variable<tf.Rank.R1>; // [V]
-}
-export const PARAM_NAMES = ['W_xh', 'W_hh', 'b_h', 'W_hq', 'b_q'] as const;
-export type ParamName = (typeof PARAM_NAMES)[number];
-
+/** The variables in PARAM_NAMES order: the list tf.variableGrads differentiates with respect to. */
 export function paramList(p: RNNParams): tf.Variable[] {
   return PARAM_NAMES.map((n) => p[n] as tf.Variable);
 }

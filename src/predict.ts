@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { preprocessLine } from './corpus';
 import type { RNNModelScratch } from './model';
-import { rnnStep, type RNNParams } from './model';
+import { rnnStep } from './model';
+import type { RNNParams } from './params';
 import { Rng } from './random';
 import { initRNNState } from './state';
 import { Vocab } from './vocab';

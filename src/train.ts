@@ -4,17 +4,27 @@
 import * as tf from '@tensorflow/tfjs';
 import { autogradStep, type StepResult } from './autograd';
 import type { Batch, SeqDataLoader } from './batches';
-import { fastStep } from './bptt';
+import { bpttStep } from './bptt';
 import { clipGradients } from './clipping';
 import type { RNNConfig, TrainPath } from './config';
 import { crossEntropy, perplexity, timeMajorLabels } from './loss';
 import { epochLoss, epochPerplexity, summarizeGradNorms } from './metrics';
-import { paramList, type RNNModelScratch, type RNNParams } from './model';
+import type { RNNModelScratch } from './model';
+import { dataParallel } from './data-parallel';
+import { PARAM_NAMES, type Grads, type RNNParams } from './params';
 import { predict } from './predict';
 import { Rng } from './random';
 import { nextState } from './state';
 
 export type StepFn = (params: RNNParams, batch: Batch, state: tf.Tensor2D) => StepResult;
+
+/**
+ * The training step of the fast path: bpttStep (the hand-derived BPTT), split across the
+ * data-parallel helper thread when one is running (see backend.ts); the same result to float rounding.
+ */
+export const fastStep: StepFn = dataParallel(bpttStep);
+
+/** The step each cfg.path trains with. */
 export const STEP_FNS: Record<TrainPath, StepFn> = { fast: fastStep, autograd: autogradStep };
 
 export interface StepMetrics {
@@ -74,9 +84,11 @@ export class DivergenceError extends Error {
   }
 }
 
-/** d2l's sgd with batch_size 1 (the loss is already a mean): p ← p − lr·g. */
-export function sgd(params: tf.Variable[], grads: tf.Tensor[], lr: number): void {
-  tf.tidy(() => params.forEach((p, i) => p.assign(tf.sub(p, tf.mul(grads[i], lr)))));
+/** d2l's sgd with batch_size 1 (the loss is already a mean): θ ← θ − lr·g for each parameter θ and its gradient g, in place. */
+export function sgd(params: RNNParams, grads: Grads, lr: number): void {
+  tf.tidy(() => {
+    for (const name of PARAM_NAMES) params[name].assign(tf.sub(params[name], tf.mul(grads[name], lr)));
+  });
 }
 
 /** Where a run is: what a checkpoint stores to resume it exactly (see checkpoint.ts). */
@@ -106,7 +118,6 @@ export async function trainEpoch(
   callbacks: TrainCallbacks = {},
 ): Promise<EpochMetrics | null> {
   const stepFn = callbacks.stepFn ?? STEP_FNS[cfg.path];
-  const params = paramList(model.params);
   let state: tf.Tensor2D | null = null;
   const batchLosses: number[] = [];
   const batchTokens: number[] = [];
@@ -129,7 +140,7 @@ export async function trainEpoch(
         tf.dispose(clip.grads);
         throw new DivergenceError(epoch, step, out.loss, clip.norm, lastGoodNorm);
       }
-      sgd(params, clip.grads, cfg.lr);
+      sgd(model.params, clip.grads, cfg.lr);
       tf.dispose(clip.grads);
       batchLosses.push(out.loss);
       batchTokens.push(batch.batchSize * batch.numSteps);

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { autogradStep } from '../src/autograd';
 import { initBackend } from '../src/backend';
 import type { Batch } from '../src/batches';
-import { PARAM_NAMES, type RNNParams } from '../src/model';
+import { PARAM_NAMES, type RNNParams } from '../src/params';
 import {
   finiteDifferences,
   randomRefBatch,
@@ -61,8 +61,8 @@ function tfjsStep(p: RefParams, b: RefBatch) {
   const params = toTfParams(p);
   const state = tf.tensor2d(Float32Array.from(b.h0), [b.B, p.H]);
   const out = autogradStep(params, toBatch(b), state);
-  const grads = Object.fromEntries(PARAM_NAMES.map((n, i) => [n, out.grads[i].dataSync() as Float32Array]));
-  const result = { loss: out.loss, grads, state: out.state.dataSync() as Float32Array, shapes: out.grads.map((g) => g.shape) };
+  const grads = Object.fromEntries(PARAM_NAMES.map((n) => [n, out.grads[n].dataSync() as Float32Array]));
+  const result = { loss: out.loss, grads, state: out.state.dataSync() as Float32Array, shapes: PARAM_NAMES.map((n) => out.grads[n].shape) };
   tf.dispose(out.grads);
   out.state.dispose();
   state.dispose();

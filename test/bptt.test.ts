@@ -8,12 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { autogradStep, type StepResult } from '../src/autograd';
 import { initBackend } from '../src/backend';
 import { buildCorpus, SeqDataLoader, type Batch } from '../src/batches';
-import { bpttStep, fastStep } from '../src/bptt';
+import { bpttStep } from '../src/bptt';
 import { makeConfig, type RNNConfig } from '../src/config';
-import { availableCores, dataParallelHelper } from '../src/data-parallel';
-import { PARAM_NAMES, RNNModelScratch, type RNNParams } from '../src/model';
+import { availableCores, dataParallel, dataParallelHelper } from '../src/data-parallel';
+import { RNNModelScratch } from '../src/model';
+import { PARAM_NAMES, type RNNParams } from '../src/params';
 import { Rng } from '../src/random';
-import { train } from '../src/train';
+import { fastStep, train } from '../src/train';
 import { randomRefBatch, randomRefParams, relativeError, type RefBatch, type RefParams } from './reference';
 
 const TOL = 1e-5;
@@ -42,11 +43,11 @@ function run(step: (p: RNNParams, b: Batch, s: tf.Tensor2D) => StepResult, param
   const out = step(params, batch, state);
   const result = {
     loss: out.loss,
-    grads: out.grads.map((g) => g.dataSync() as Float32Array),
-    shapes: out.grads.map((g) => g.shape),
+    grads: PARAM_NAMES.map((n) => out.grads[n].dataSync() as Float32Array),
+    shapes: PARAM_NAMES.map((n) => out.grads[n].shape),
     state: out.state.dataSync() as Float32Array,
   };
-  tf.dispose([...out.grads, out.state]);
+  tf.dispose([out.grads, out.state]);
   return result;
 }
 
@@ -85,7 +86,14 @@ describe('bpttStep (one thread)', () => {
   }
 });
 
-describe('fastStep (split across the helper thread)', () => {
+describe('dataParallel', () => {
+  it('wraps bpttStep only: the helper thread runs bpttStep, so another step would compute something else there', () => {
+    assert.equal(typeof dataParallel(bpttStep), 'function');
+    assert.throws(() => dataParallel((p, b, s) => bpttStep(p, b, s)), /the helper thread runs bpttStep/);
+  });
+});
+
+describe('fastStep = dataParallel(bpttStep) (split across the helper thread)', () => {
   it('has a helper thread to split across on a machine with two cores or more', (t) => {
     if (availableCores() < 2) return t.skip('this machine has one core');
     assert.ok(dataParallelHelper(), 'initBackend({ parallel: true }) should have started the helper thread');

@@ -31,8 +31,8 @@ const otherwiseWritten: Epoch = async (model, data, cfg, rng) => {
     state.dispose();
     state = out.state;
     const clip = clipGradients(out.grads, cfg.theta, cfg.clipMode);
-    sgd(model.paramList, clip.grads, cfg.lr);
-    tf.dispose([...out.grads, ...clip.grads]);
+    sgd(model.params, clip.grads, cfg.lr);
+    tf.dispose([out.grads, clip.grads]);
     losses.push(out.loss); // every minibatch has B·T tokens, so the plain mean is the per-token mean
   }
   state?.dispose();
@@ -69,8 +69,8 @@ describe('the training-epoch check (exercise 7.3)', () => {
         const out = STEP_FNS.autograd(model.params, batch, state);
         state = out.state; // the old state is dropped, not disposed
         const clip = clipGradients(out.grads, cfg.theta);
-        sgd(model.paramList, clip.grads, cfg.lr);
-        tf.dispose([...out.grads, ...clip.grads]);
+        sgd(model.params, clip.grads, cfg.lr);
+        tf.dispose([out.grads, clip.grads]);
         lossSum += out.loss * batch.batchSize * batch.numSteps;
         tokens += batch.batchSize * batch.numSteps;
       }

@@ -1,5 +1,6 @@
-// Checkpoints: the documented byte layout, an exact round trip, an exact resume (10 + 10 epochs
-// equal 20 straight), and one clear line for every file that cannot be trusted.
+// Checkpoints: the documented byte layout (safetensors), an exact round trip, version-1 files still
+// read, an exact resume (10 + 10 epochs equal 20 straight), and one clear line for every file that
+// cannot be trusted. test/safetensors.test.ts opens one in PyTorch.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -22,9 +23,11 @@ import {
   type Checkpoint,
 } from '../src/checkpoint';
 import { makeConfig, type RNNConfig } from '../src/config';
-import { PARAM_NAMES, RNNModelScratch } from '../src/model';
+import { RNNModelScratch } from '../src/model';
+import { PARAM_NAMES } from '../src/params';
 import { startProgress, train, type TrainProgress } from '../src/train';
 import { Vocab } from '../src/vocab';
+import { joinSafetensors, splitSafetensors, toVersion1, withMetadata } from './checkpoint-bytes';
 
 // Tiny, so 40 epochs take seconds. The autograd path is the reference; resuming is exact on either.
 const TINY: RNNConfig = makeConfig({ numHiddens: 16, batchSize: 4, numSteps: 8, maxTokens: 1000, numEpochs: 20, path: 'autograd', sampleEvery: 0 });
@@ -53,20 +56,6 @@ async function savedCheckpoint(): Promise<{ file: string; bytes: Buffer; ckpt: C
   return { file, bytes: fs.readFileSync(file), ckpt };
 }
 
-/** The checkpoint's bytes with its header changed and the sha256 recomputed: the layout, read by hand. */
-function withHeader(bytes: Buffer, change: (h: Record<string, any>) => void): Buffer {
-  const n = bytes.readUInt32LE(12);
-  const header = JSON.parse(bytes.toString('utf8', 48, 48 + n));
-  change(header);
-  let json = Buffer.from(JSON.stringify(header));
-  json = Buffer.concat([json, Buffer.alloc((4 - (json.length % 4)) % 4, ' ')]);
-  const rest = Buffer.concat([json, bytes.subarray(48 + n)]);
-  const prefix = Buffer.from(bytes.subarray(0, 48));
-  prefix.writeUInt32LE(json.length, 12);
-  createHash('sha256').update(rest).digest().copy(prefix, 16);
-  return Buffer.concat([prefix, rest]);
-}
-
 /** Loading `bytes` fails with one CheckpointError line matching `pattern`. */
 function assertRefused(bytes: Buffer, pattern: RegExp): void {
   const file = path.join(tmpDir(), 'bad.ckpt');
@@ -83,34 +72,56 @@ function assertRefused(bytes: Buffer, pattern: RegExp): void {
 }
 
 describe('checkpoint file', () => {
-  it('follows the documented layout: magic, version, header length, sha256, JSON header, float32 LE data in PARAM_NAMES order', async () => {
+  it('follows the documented layout: safetensors, metadata as strings, sha256, float32 LE data in PARAM_NAMES order', async () => {
     const { bytes, ckpt } = await savedCheckpoint();
-    assert.equal(bytes.toString('latin1', 0, 8), 'RNNCKPT\0');
-    assert.equal(bytes.readUInt32LE(8), 1);
-    const n = bytes.readUInt32LE(12);
-    assert.equal((48 + n) % 4, 0, 'the data starts 4-byte aligned');
-    assert.deepEqual(bytes.subarray(16, 48), createHash('sha256').update(bytes.subarray(48)).digest());
-    const header = JSON.parse(bytes.toString('utf8', 48, 48 + n));
+    const n = Number(bytes.readBigUInt64LE(0));
+    assert.equal((8 + n) % 8, 0, 'the data starts 8-byte aligned');
+    assert.equal(bytes[8], '{'.charCodeAt(0));
+    const { header, data: raw } = splitSafetensors(bytes);
     const [V, H] = [data.vocab.size, TINY.numHiddens];
-    assert.deepEqual(header.params, [
-      { name: 'W_xh', shape: [V, H] },
-      { name: 'W_hh', shape: [H, H] },
-      { name: 'b_h', shape: [H] },
-      { name: 'W_hq', shape: [H, V] },
-      { name: 'b_q', shape: [V] },
-    ]);
-    assert.deepEqual(header.vocab, data.vocab.idxToToken);
-    assert.deepEqual(header.config, TINY);
-    assert.equal(header.epoch, 2);
-    assert.equal(header.history.length, 2);
-    assert.deepEqual(Object.keys(header.rng).sort(), ['s', 'spare']);
-    let offset = 48 + n;
+    assert.deepEqual(Object.keys(header).sort(), ['W_hh', 'W_hq', 'W_xh', '__metadata__', 'b_h', 'b_q']);
+    let offset = 0;
+    const shapes: Record<string, number[]> = { W_xh: [V, H], W_hh: [H, H], b_h: [H], W_hq: [H, V], b_q: [V] };
     for (const name of PARAM_NAMES) {
-      const values = Float32Array.from({ length: ckpt.params[name].length }, (_, i) => bytes.readFloatLE(offset + 4 * i));
+      const size = shapes[name].reduce((a, b) => a * b, 1);
+      assert.deepEqual(header[name], { dtype: 'F32', shape: shapes[name], data_offsets: [offset, offset + 4 * size] }, name);
+      const values = Float32Array.from({ length: size }, (_, i) => raw.readFloatLE(offset + 4 * i));
       assert.deepEqual(values, ckpt.params[name], name);
-      offset += 4 * values.length;
+      offset += 4 * size;
     }
-    assert.equal(offset, bytes.length, 'the file ends with the last parameter');
+    assert.equal(offset, raw.length, 'the file ends with the last parameter');
+    const meta = header.__metadata__;
+    assert.ok(Object.values(meta).every((v) => typeof v === 'string'), 'safetensors metadata is a string → string map');
+    assert.equal(meta.format, 'rnn-workbook checkpoint');
+    assert.equal(meta.version, '2');
+    assert.deepEqual(JSON.parse(meta.vocab), data.vocab.idxToToken);
+    assert.deepEqual(JSON.parse(meta.config), TINY);
+    assert.equal(JSON.parse(meta.epoch), 2);
+    assert.equal(JSON.parse(meta.history).length, 2);
+    assert.deepEqual(Object.keys(JSON.parse(meta.rng)).sort(), ['s', 'spare']);
+    const zeroed = Buffer.from(bytes);
+    zeroed.write('0'.repeat(64), bytes.indexOf(meta.sha256), 'latin1');
+    assert.equal(createHash('sha256').update(zeroed).digest('hex'), meta.sha256, 'sha256 of the file with its own digest zeroed');
+    assert.deepEqual(joinSafetensors(header, raw), bytes, 'the test’s own encoder of the documented layout gives the same bytes');
+  });
+
+  it('reads a checkpoint of version 1 (magic "RNNCKPT"), the format before safetensors, to the same values', async () => {
+    const { file, bytes, ckpt } = await savedCheckpoint();
+    const old = path.join(path.dirname(file), 'old.ckpt');
+    fs.writeFileSync(old, toVersion1(bytes));
+    const back = loadCheckpoint(old);
+    for (const name of PARAM_NAMES) assert.deepEqual(back.params[name], ckpt.params[name], name);
+    assert.deepEqual(back.vocab.idxToToken, ckpt.vocab.idxToToken);
+    assert.deepEqual(back.config, ckpt.config);
+    assert.equal(back.epoch, ckpt.epoch);
+    assert.deepEqual(back.rng, ckpt.rng);
+    assert.deepEqual(back.history, ckpt.history);
+    const v1 = toVersion1(bytes);
+    v1[60] ^= 0x10;
+    assertRefused(v1, /is corrupt \(its sha256 does not match/);
+    const v3 = toVersion1(bytes);
+    v3.writeUInt32LE(3, 8);
+    assertRefused(v3, /format version 3, but this rnn-workbook reads versions 1 and 2/);
   });
 
   it('round-trips parameters, vocab, config, epoch, RNG state and history exactly', async () => {
@@ -183,17 +194,17 @@ describe('a checkpoint that cannot be trusted is refused with one line', () => {
   let headerEnd: number;
   before(async () => {
     good = (await savedCheckpoint()).bytes;
-    headerEnd = 48 + good.readUInt32LE(12);
+    headerEnd = 8 + Number(good.readBigUInt64LE(0));
   });
 
   it('when truncated anywhere', () => {
-    for (const length of [0, 3, 8, 20, 47, 48, 200, headerEnd - 1, headerEnd, headerEnd + 17, good.length - 1]) {
+    for (const length of [0, 3, 7, 8, 20, 47, 48, 200, headerEnd - 1, headerEnd, headerEnd + 17, good.length - 1]) {
       assertRefused(good.subarray(0, length), /is (truncated|empty)/);
     }
   });
 
   it('when a byte of the header or the data is flipped, or bytes are appended', () => {
-    for (const at of [50, headerEnd - 8, headerEnd + 3, good.length - 1]) {
+    for (const at of [50, headerEnd - 20, headerEnd + 3, good.length - 1]) {
       const bad = Buffer.from(good);
       bad[at] ^= 0x10;
       assertRefused(bad, /is corrupt/);
@@ -201,33 +212,44 @@ describe('a checkpoint that cannot be trusted is refused with one line', () => {
     assertRefused(Buffer.concat([good, Buffer.from('more')]), /is corrupt .*appended/);
   });
 
-  it('when it is not a checkpoint: text, binary, another format version', () => {
+  it('when it is not a checkpoint: text, binary, another safetensors file, another format version', () => {
     assertRefused(Buffer.from('The Time Machine, by H. G. Wells\n'), /is not an rnn-workbook checkpoint/);
     assertRefused(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0, 1, 2, 3]), /is not an rnn-workbook checkpoint/);
-    const v2 = Buffer.from(good);
-    v2.writeUInt32LE(2, 8);
-    assertRefused(v2, /format version 2, but this rnn-workbook reads version 1/);
+    const { header, data } = splitSafetensors(good);
+    const model = { ...header, __metadata__: { format: 'pt' } }; // what safetensors.torch.save_file writes
+    assertRefused(joinSafetensors(model, data), /'.*' is not an rnn-workbook checkpoint \(a safetensors file without __metadata__\.format "rnn-workbook checkpoint"\)/);
+    assertRefused(joinSafetensors({ ...header, __metadata__: { ...header.__metadata__, version: '3' } }, data), /format version 3, but this rnn-workbook reads versions 1 and 2/);
+  });
+
+  it('when its tensors are not the five float32 parameters end to end', () => {
+    const { header, data } = splitSafetensors(good);
+    const refused = (h: Record<string, any>) => assertRefused(joinSafetensors(h, data), /is corrupt \(its header does not list the five float32 tensors W_xh, W_hh, b_h, W_hq, b_q end to end/);
+    refused({ ...header, W_xh: { ...header.W_xh, dtype: 'F64' } });
+    refused({ ...header, b_h: { ...header.b_h, data_offsets: [header.b_h.data_offsets[0] + 4, header.b_h.data_offsets[1] + 4] } });
+    const { b_q: _dropped, ...four } = header;
+    refused(four);
+    refused({ ...header, extra: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } });
   });
 
   it('when its header does not fit its data: shapes, vocab, config, RNG state', () => {
-    assertRefused(withHeader(good, (h) => (h.config.numHiddens = 32)), /shape \[\d+,16\] where W_xh \[\d+,32\] belongs/);
-    assertRefused(withHeader(good, (h) => h.vocab.pop()), /where W_xh \[27,16\] belongs/);
-    assertRefused(withHeader(good, (h) => (h.vocab[1] = h.vocab[2])), /no valid vocabulary/);
-    assertRefused(withHeader(good, (h) => (h.config.lr = -1)), /invalid config \(lr must be/);
-    assertRefused(withHeader(good, (h) => (h.rng = { s: 'x' })), /invalid RNG state/);
-    assertRefused(withHeader(good, (h) => (h.epoch = 1.5)), /invalid epoch count/);
-    assertRefused(withHeader(good, (h) => (h.config = null)), /has no config/);
-    assertRefused(withHeader(good, (h) => (h.config = [])), /has no config/);
-    assertRefused(withHeader(good, (h) => h.vocab.reverse()), /no valid vocabulary \(a list of distinct tokens, <unk> first\)/);
+    assertRefused(withMetadata(good, (h) => (h.config.numHiddens = 32)), /shape \[\d+,16\] where W_xh \[\d+,32\] belongs/);
+    assertRefused(withMetadata(good, (h) => h.vocab.pop()), /where W_xh \[27,16\] belongs/);
+    assertRefused(withMetadata(good, (h) => (h.vocab[1] = h.vocab[2])), /no valid vocabulary/);
+    assertRefused(withMetadata(good, (h) => (h.config.lr = -1)), /invalid config \(lr must be/);
+    assertRefused(withMetadata(good, (h) => (h.rng = { s: 'x' })), /invalid RNG state/);
+    assertRefused(withMetadata(good, (h) => (h.epoch = 1.5)), /invalid epoch count/);
+    assertRefused(withMetadata(good, (h) => (h.config = null)), /has no config/);
+    assertRefused(withMetadata(good, (h) => (h.config = [])), /has no config/);
+    assertRefused(withMetadata(good, (h) => h.vocab.reverse()), /no valid vocabulary \(a list of distinct tokens, <unk> first\)/);
   });
 
   it('when its metrics history is not one entry per completed epoch', () => {
-    assertRefused(withHeader(good, (h) => (h.history = [1, 'x'])), /invalid metrics history \(entry 1 is not the metrics of epoch 1\)/);
-    assertRefused(withHeader(good, (h) => (h.history = [null, null])), /invalid metrics history \(entry 1/);
-    assertRefused(withHeader(good, (h) => (h.history[1].loss = 'low')), /invalid metrics history \(entry 2 is not the metrics of epoch 2\)/);
-    assertRefused(withHeader(good, (h) => delete h.history[0].gradNorm), /invalid metrics history \(entry 1/);
-    assertRefused(withHeader(good, (h) => h.history.pop()), /metrics history of 1 epochs for its 2 completed ones/);
-    assertRefused(withHeader(good, (h) => (h.history = {})), /has no metrics history/);
+    assertRefused(withMetadata(good, (h) => (h.history = [1, 'x'])), /invalid metrics history \(entry 1 is not the metrics of epoch 1\)/);
+    assertRefused(withMetadata(good, (h) => (h.history = [null, null])), /invalid metrics history \(entry 1/);
+    assertRefused(withMetadata(good, (h) => (h.history[1].loss = 'low')), /invalid metrics history \(entry 2 is not the metrics of epoch 2\)/);
+    assertRefused(withMetadata(good, (h) => delete h.history[0].gradNorm), /invalid metrics history \(entry 1/);
+    assertRefused(withMetadata(good, (h) => h.history.pop()), /metrics history of 1 epochs for its 2 completed ones/);
+    assertRefused(withMetadata(good, (h) => (h.history = {})), /has no metrics history/);
   });
 
   it('when it is missing or a directory', () => {

@@ -47,22 +47,8 @@ const GRAPH = new Map<string, Set<string>>(
   sourceFiles(SRC).map((f) => [path.relative(SRC, f).split(path.sep).join('/'), new Set(specifiers(f).map((s) => resolve(f, s)))]),
 );
 
-/**
- * Edges that break a rule today, each with why and what removes it. Each must still exist (the test
- * says so when it is gone), so this list only shrinks.
- */
-const KNOWN: { from: string; to: string; why: string }[] = [
-  {
-    from: 'bptt.ts',
-    to: 'data-parallel.ts',
-    why: "fastStep hands half of each minibatch to the helper thread; the parameter-layout work (issue 13, branch structure-params) moves that split out of bptt.ts",
-  },
-];
-
 function edges(): Map<string, Set<string>> {
-  const g = new Map([...GRAPH].map(([k, v]) => [k, new Set(v)]));
-  for (const k of KNOWN) g.get(k.from)?.delete(k.to);
-  return g;
+  return new Map([...GRAPH].map(([k, v]) => [k, new Set(v)]));
 }
 
 /** Every module reachable from `start` (itself excluded), with the path that reaches it. */
@@ -113,9 +99,5 @@ describe('the import graph of src/', () => {
   it('lets only the programs in src/apps/ import src/apps/', () => {
     const bad = [...GRAPH].filter(([m, to]) => !m.startsWith('apps/') && [...to].some((n) => n.startsWith('apps/'))).map(([m]) => m);
     assert.deepEqual(bad, []);
-  });
-
-  it('still has every known exception (remove it from KNOWN once it is gone)', () => {
-    for (const k of KNOWN) assert.ok(GRAPH.get(k.from)?.has(k.to), `${k.from} → ${k.to} is gone: delete it from KNOWN (${k.why})`);
   });
 });

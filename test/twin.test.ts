@@ -12,11 +12,11 @@ import { autogradStep } from '../src/autograd';
 import { initBackend } from '../src/backend';
 import type { Batch } from '../src/batches';
 import { loadDataTimeMachine } from '../src/batches';
-import { fastStep } from '../src/bptt';
 import { gradClipping } from '../src/clipping';
-import { PARAM_NAMES, RNNModelScratch } from '../src/model';
+import { RNNModelScratch } from '../src/model';
+import { PARAM_NAMES } from '../src/params';
 import { Rng } from '../src/random';
-import { sgd, type StepFn } from '../src/train';
+import { fastStep, sgd, type StepFn } from '../src/train';
 import { requireTorch } from './torch';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -58,7 +58,7 @@ function trainTs(stepFn: StepFn): TsRun {
     state = out.state;
     const clip = gradClipping(out.grads, THETA);
     tf.dispose(out.grads);
-    sgd(model.paramList, clip.grads, LR);
+    sgd(model.params, clip.grads, LR);
     tf.dispose(clip.grads);
     losses.push(out.loss);
     clipped.push(clip.clipped);

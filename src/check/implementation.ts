@@ -12,7 +12,8 @@ import { buildCorpus, SeqDataLoader, type Batch } from '../batches';
 import { clipPerTensor, gradClipping } from '../clipping';
 import { makeConfig, type Partition, type RNNConfig } from '../config';
 import { crossEntropy, perplexity, timeMajorLabels } from '../loss';
-import { oneHotTimeMajor, PARAM_NAMES, paramList, RNNModelScratch, rnn, type RNNParams } from '../model';
+import { oneHotTimeMajor, paramList, RNNModelScratch, rnn } from '../model';
+import { mapParams, PARAM_NAMES, type Grads, type RNNParams } from '../params';
 import { Rng } from '../random';
 import { initRNNState } from '../state';
 import { sgd, trainEpoch } from '../train';
@@ -94,9 +95,21 @@ function take(t: unknown): unknown {
   return copy;
 }
 
+/**
+ * The gradients a step returned, as the check compares them: taken like any returned tensor, and by
+ * parameter name. A record keyed by tfjs's variable names (tf.variableGrads' own keys, different in
+ * every call) is relabelled by the parameter each variable holds, so that the mistake can be recognised.
+ */
+function gradsObserved(grads: unknown, params: RNNParams): unknown {
+  if (Array.isArray(grads)) return grads.map(take);
+  if (grads === null || typeof grads !== 'object' || grads instanceof tf.Tensor) return take(grads);
+  const byVariable = new Map<string, string>(PARAM_NAMES.map((n) => [params[n].name, n]));
+  return Object.fromEntries(Object.entries(grads).map(([k, g]) => [byVariable.has(k) ? `(the variable name of ${byVariable.get(k)})` : k, take(g)]));
+}
+
 /** The values of the parameters now, by name: `params.W_hh[2, 3] is …` in a diagnosis. */
 function snapshot(p: RNNParams): Record<string, tf.Tensor> {
-  return Object.fromEntries(PARAM_NAMES.map((n) => [n, p[n].clone()]));
+  return mapParams(p, (v) => v.clone());
 }
 
 /** Tensors in a returned value that the call made (not ones it was given): the caller owns those. */
@@ -106,6 +119,7 @@ function returnedTensors(value: unknown, given: tf.Tensor[]): number {
     if (v instanceof tf.Tensor) {
       if (!given.includes(v) && !v.isDisposed) found.add(v);
     } else if (Array.isArray(v)) v.forEach(visit);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(visit); // gradients by name
   };
   if (value && typeof value === 'object') Object.values(value).forEach(visit);
   return found.size;
@@ -127,22 +141,30 @@ const randomNormal = (shape: number[], rng: Rng, scale: number): tf.Tensor => {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Exercise 7.1 · sgd(params, grads, lr): p ← p − lr·g, in place.
+// Exercise 7.1 · sgd(params, grads, lr): θ ← θ − lr·g for each parameter, in place.
 
-type SgdArgs = [params: tf.Variable[], grads: tf.Tensor[], lr: number];
+type SgdArgs = [params: RNNParams, grads: Grads, lr: number];
 
 function sgdCase(name: string, V: number, H: number, lr: number, seed: number, gradScale: number): CheckCase<SgdArgs> {
   return {
     name,
     args: () => {
-      const params = paramList(modelParams(V, H, seed));
+      // Frozen, so that replacing an entry (params.W_hh = …) fails loudly instead of leaving the variables as they were.
+      const params = Object.freeze(modelParams(V, H, seed)) as RNNParams;
       const rng = new Rng(seed + 1);
-      return [params, params.map((p) => randomNormal(p.shape, rng, gradScale)), lr];
+      return [params, mapParams(params, (p) => randomNormal(p.shape, rng, gradScale)), lr];
     },
   };
 }
 
-export const sgdCheck = defineObservedCheck<SgdArgs, void, { params: tf.Tensor[]; leakedTensors: number }>(
+/** `f(θ, g)` for every parameter θ and its gradient g, inside a tidy or not. */
+const eachParam = (params: RNNParams, grads: Grads, f: (p: tf.Variable, g: tf.Tensor) => void, tidy = true) => {
+  const body = () => PARAM_NAMES.forEach((n) => f(params[n] as tf.Variable, grads[n]));
+  if (tidy) tf.tidy(body);
+  else body();
+};
+
+export const sgdCheck = defineObservedCheck<SgdArgs, void, { params: Record<string, tf.Tensor>; leakedTensors: number }>(
   {
     name: 'sgd',
     exercise: '7.1',
@@ -158,36 +180,32 @@ export const sgdCheck = defineObservedCheck<SgdArgs, void, { params: tf.Tensor[]
       {
         id: 'ascent',
         message: 'your parameters moved up the gradient, so every step would make the loss larger. Gradient descent steps against the gradient',
-        wrong: (params, grads, lr) => tf.tidy(() => params.forEach((p, i) => p.assign(tf.add(p, tf.mul(grads[i], lr))))),
+        wrong: (params, grads, lr) => eachParam(params, grads, (p, g) => p.assign(tf.add(p, tf.mul(g, lr)))),
       },
       {
         id: 'no-lr',
         message: 'each parameter moved by its whole gradient, whatever lr was: the learning rate is missing from your step',
-        wrong: (params, grads) => tf.tidy(() => params.forEach((p, i) => p.assign(tf.sub(p, grads[i])))),
+        wrong: (params, grads) => eachParam(params, grads, (p, g) => p.assign(tf.sub(p, g))),
       },
       {
         id: 'not-in-place',
-        message: "the variables still hold their old values: computing p − lr·g makes a new tensor (and rebinding a name or an array entry to it changes nothing the model sees). Write the new value into each variable",
-        wrong: (params, grads, lr) => {
-          tf.tidy(() => {
-            params.map((p, i) => tf.sub(p, tf.mul(grads[i], lr)));
-          });
-        },
+        message: "the variables still hold their old values: computing p − lr·g makes a new tensor (and rebinding a name to it changes nothing the model sees). Write the new value into each variable",
+        wrong: (params, grads, lr) => eachParam(params, grads, (p, g) => void tf.sub(p, tf.mul(g, lr))),
       },
       {
         id: 'assign-step-only',
         message: "each parameter now holds only the step −lr·g: a variable's assign replaces its value, it does not add to it (unlike PyTorch's `p -= …`). Assign the updated value",
-        wrong: (params, grads, lr) => tf.tidy(() => params.forEach((p, i) => p.assign(tf.mul(grads[i], -lr)))),
+        wrong: (params, grads, lr) => eachParam(params, grads, (p, g) => p.assign(tf.mul(g, -lr))),
       },
       {
         id: 'no-tidy',
         message: 'the values are right, but every call leaves tensors behind (each tf.mul and tf.sub makes one that nobody frees): over an epoch of minibatches memory keeps growing. Free the intermediates',
-        wrong: (params, grads, lr) => params.forEach((p, i) => p.assign(tf.sub(p, tf.mul(grads[i], lr)))),
+        wrong: (params, grads, lr) => eachParam(params, grads, (p, g) => p.assign(tf.sub(p, tf.mul(g, lr))), false),
       },
     ],
-    advice: 'Compare with θ ← θ − η·g for every parameter θ and its gradient g, in the same order',
+    advice: 'Compare with θ ← θ − η·g for every parameter θ and its gradient g of the same name',
   },
-  ([params], _result, added) => ({ params: params.map((p) => p.clone()), leakedTensors: added }),
+  ([params], _result, added) => ({ params: snapshot(params), leakedTensors: added }),
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -230,7 +248,7 @@ function stepWith(opts: { labels?: 'time-major' | 'batch-major'; zeroState?: boo
     });
     const loss = value.dataSync()[0];
     value.dispose();
-    return { loss, grads: vars.map((v) => grads[v.name]), state: finalState! };
+    return { loss, grads: mapParams(params, (v) => grads[v.name]), state: finalState! };
   };
 }
 
@@ -274,12 +292,19 @@ export const autogradStepCheck = defineObservedCheck<StepArgs, StepResult, StepO
         },
       },
       {
-        id: 'notes-order',
-        message: "your gradients come in the notes' order (W_hh before W_xh), so sgd would apply each one to the wrong parameter. Return them in rw.PARAM_NAMES order: W_xh, W_hh, b_h, W_hq, b_q",
+        id: 'variable-names',
+        message: "your gradients are keyed by tfjs's internal variable names ('0', '1', …, what tf.variableGrads returns), so nothing can find the gradient of W_xh. Return them by parameter name: rw.mapParams(params, (v) => grads[v.name])",
         wrong: (params, batch, state) => {
           const r = autogradStep(params, batch, state);
-          const [gXh, gHh, ...rest] = r.grads;
-          return { ...r, grads: [gHh, gXh, ...rest] };
+          return { ...r, grads: Object.fromEntries(PARAM_NAMES.map((n) => [params[n].name, r.grads[n]])) as unknown as Grads };
+        },
+      },
+      {
+        id: 'list',
+        message: 'your gradients are a list, so sgd and clipping cannot tell which is which. Return them by parameter name, { W_xh, W_hh, b_h, W_hq, b_q }: rw.mapParams(params, (v) => grads[v.name])',
+        wrong: (params, batch, state) => {
+          const r = autogradStep(params, batch, state);
+          return { ...r, grads: PARAM_NAMES.map((n) => r.grads[n]) as unknown as Grads };
         },
       },
       {
@@ -298,15 +323,15 @@ export const autogradStepCheck = defineObservedCheck<StepArgs, StepResult, StepO
           }, vars);
           const loss = value.dataSync()[0];
           value.dispose();
-          return { loss, grads: vars.map((v) => grads[v.name]), state: finalState! };
+          return { loss, grads: mapParams(params, (v) => grads[v.name]), state: finalState! };
         },
       },
     ],
-    advice: 'Compare with rw.autogradStep step by step: one-hot time-major inputs, rw.rnn from the given state, rw.crossEntropy with time-major labels, tf.variableGrads over rw.paramList(params)',
+    advice: 'Compare with rw.autogradStep step by step: one-hot time-major inputs, rw.rnn from the given state, rw.crossEntropy with time-major labels, tf.variableGrads over rw.paramList(params), the gradients by parameter name',
   },
   ([params, , state], r, added) => {
     const leakedTensors = added - returnedTensors(r, [state, ...paramList(params)]);
-    return { loss: r?.loss, grads: Array.isArray(r?.grads) ? r.grads.map(take) : r?.grads, state: take(r?.state), leakedTensors };
+    return { loss: r?.loss, grads: gradsObserved(r?.grads, params), state: take(r?.state), leakedTensors };
   },
 );
 
@@ -374,9 +399,9 @@ function epochWith(opts: {
       state.dispose();
       state = out.state;
       const clipped =
-        opts.clip === 'none' ? out.grads.map((g) => g.clone()) : opts.clip === 'per-tensor' ? clipPerTensor(out.grads, cfg.theta) : gradClipping(out.grads, cfg.theta).grads;
-      sgd(model.paramList, clipped, opts.lr === 'none' ? 1 : cfg.lr);
-      if (opts.leak !== 'gradients') tf.dispose([...out.grads, ...clipped]);
+        opts.clip === 'none' ? mapParams(out.grads, (g) => g.clone()) : opts.clip === 'per-tensor' ? clipPerTensor(out.grads, cfg.theta) : gradClipping(out.grads, cfg.theta).grads;
+      sgd(model.params, clipped, opts.lr === 'none' ? 1 : cfg.lr);
+      if (opts.leak !== 'gradients') tf.dispose([out.grads, clipped]);
       const n = batch.batchSize * batch.numSteps;
       lossSum += out.loss * n;
       tokens += n;

@@ -1,6 +1,7 @@
 // Checks for 01-rnn-overview's exercises.
 import * as tf from '@tensorflow/tfjs';
-import { RNNModelScratch, oneHotTimeMajor, rnn, rnnStep, type RNNParams } from '../model';
+import { RNNModelScratch, oneHotTimeMajor, rnn, rnnStep } from '../model';
+import type { RNNParams } from '../params';
 import { Rng } from '../random';
 import { defineCheck, diff, type CheckCase } from './core';
 

@@ -1,6 +1,7 @@
 // Checks for 06-prediction's exercises: warm-up, greedy prediction, softmax with a temperature, the next character.
 import * as tf from '@tensorflow/tfjs';
-import { RNNModelScratch, rnnStep, type RNNParams } from '../model';
+import { RNNModelScratch, rnnStep } from '../model';
+import type { RNNParams } from '../params';
 import { chooseNext, predict, softmax, warmUp } from '../predict';
 import { Rng } from '../random';
 import { initRNNState } from '../state';
