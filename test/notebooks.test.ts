@@ -33,7 +33,7 @@ import {
 } from '../scripts/execute-notebooks';
 import { CHECK_TAG, EXERCISE_TAG, learnerCopies, tagsOf, type LearnerCopy, type NotebookCell } from '../scripts/exercises';
 import { KERNEL_NAME, ROOT } from '../scripts/notebook-env';
-import { forget } from '../scripts/notebook-cache';
+import { forget, libraryDigest } from '../scripts/notebook-cache';
 import { EMBED_CLASS, FIGURE_CLASS, PLOTLY_MIME } from '../src/plot';
 import { CHROMIUM, JUPYTER } from '../scripts/prerequisites';
 import { missing, skipWithout } from './needs';
@@ -43,9 +43,12 @@ import { existsSync } from 'fs';
 
 const PRESET = 'test';
 let prepared: Prepared;
+let library: string; // the key's digest of dist/ and the lock, once dist/ is built
 
 before(() => {
-  if (!missing(JUPYTER)) prepared = prepare(); // links the package, builds dist/, writes the kernel spec
+  if (missing(JUPYTER)) return;
+  prepared = prepare(); // links the package, builds dist/, writes the kernel spec
+  library = libraryDigest();
 });
 
 const read = (file: string): NotebookJson => JSON.parse(readFileSync(file, 'utf8')) as NotebookJson;
@@ -226,7 +229,7 @@ describe('notebooks/', { concurrency: KERNELS_AT_ONCE }, () => {
       writeFileSync(source, readFileSync(file, 'utf8'));
       let r: NotebookRun;
       try {
-        const kept = keptRun(source, snapshot.executedDir);
+        const kept = keptRun(source, snapshot.executedDir, library);
         if (kept) {
           r = kept;
           t.diagnostic(`${name}: not executed again: npm run lessons' clean execution of this very content (lessons' own settings) from ${kept.kept}`);
