@@ -176,8 +176,8 @@ export function executeNotebook(file: string, prepared: Prepared, opts: RunOptio
  * only remembered after a clean run, and forgotten before a run starts). null when there is no
  * such execution; the caller executes the notebook then.
  */
-export function keptRun(notebook: string, outDir: string, library = libraryDigest()): NotebookRun | null {
-  const kept = join(defaultOutDir(undefined), basename(notebook));
+export function keptRun(notebook: string, outDir: string, library = libraryDigest(), keptDir = defaultOutDir(undefined)): NotebookRun | null {
+  const kept = join(keptDir, basename(notebook));
   const key = cacheKey(notebook, library, undefined);
   if (!isCached(kept, key)) return null;
   mkdirSync(outDir, { recursive: true });
