@@ -8,7 +8,7 @@
 //   node --import tsx scripts/execute-notebooks.ts [--preset test] [--timeout 3600] [--out DIR] [--no-build] [--force] [file.ipynb ...]
 //   Output: .cache/executed/ (no preset; what the lesson pages are built from) or .cache/executed-<preset>/.
 import { spawn } from 'child_process';
-import { mkdirSync, readFileSync, readdirSync } from 'fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'fs';
 import { basename, delimiter, dirname, join, resolve } from 'path';
 import { EMBED_CLASS, FIGURE_CLASS, PLOTLY_MIME } from '../src/plot';
 import { cacheKey, forget, isCached, libraryDigest, remember } from './notebook-cache';
@@ -31,6 +31,7 @@ export interface NotebookRun {
   executed: number;
   figures: number; // outputs drawn by src/plot.ts
   problems: Problem[];
+  kept?: string; // not executed now: the clean execution of `npm run lessons` it was copied from (keptRun)
 }
 
 /** The parts of an .ipynb file the checks read. */
@@ -185,9 +186,48 @@ export function executeNotebook(file: string, prepared: Prepared, opts: RunOptio
   });
 }
 
+/**
+ * The clean execution `npm run lessons` keeps of `notebook` (lessons' own settings, in
+ * .cache/executed/), when its key (scripts/notebook-cache.ts) is the key of this notebook now:
+ * same source, same dist/ (build it first), same locked dependencies, same keyed environment, same
+ * Node. The copy is written to `outDir` and summarised from what it holds — every non-empty code
+ * cell executed, no error or stderr output, every figure a full bundle (figureProblems) — while
+ * the key itself attests what the copy cannot show: every cell's execute_reply was ok (the key is
+ * only remembered after a clean run, and forgotten before a run starts). null when there is no
+ * such execution; the caller executes the notebook then.
+ */
+export function keptRun(notebook: string, outDir: string, library = libraryDigest(), keptDir = defaultOutDir(undefined)): NotebookRun | null {
+  const kept = join(keptDir, basename(notebook));
+  const key = cacheKey(notebook, library, undefined);
+  if (!isCached(kept, key)) return null;
+  mkdirSync(outDir, { recursive: true });
+  const output = join(outDir, basename(notebook));
+  copyFileSync(kept, output);
+  if (!isCached(kept, key)) return null; // a run started meanwhile: the copy may be half-written
+  const nb = JSON.parse(readFileSync(output, 'utf8')) as NotebookJson;
+  const problems: Problem[] = [];
+  let cells = 0;
+  let executed = 0;
+  (nb.cells as (NotebookJson['cells'][number] & { source?: string | string[] })[]).forEach((cell, i) => {
+    if (cell.cell_type !== 'code') return;
+    const nonEmpty = text(cell.source).trim() !== ''; // counted as run_notebook.py does: nbclient skips empty cells
+    if (nonEmpty) cells++;
+    if (nonEmpty && cell.execution_count != null) executed++;
+    for (const out of (cell.outputs ?? []) as { output_type: string; name?: string; text?: unknown; ename?: string; evalue?: string }[]) {
+      if (out.output_type === 'stream' && out.name === 'stderr') problems.push({ cell: i, kind: 'stderr', message: text(out.text).trim() });
+      else if (out.output_type === 'error') problems.push({ cell: i, kind: 'error', message: `${out.ename}: ${out.evalue}` });
+    }
+  });
+  if (!problems.length && executed < cells) problems.push({ cell: null, kind: 'incomplete', message: `${executed} of ${cells} cells ran` });
+  const figures = figureProblems(nb);
+  problems.push(...figures.problems);
+  return { notebook: resolve(notebook), output, ok: problems.length === 0, seconds: 0, cells, executed, figures: figures.figures, problems, kept };
+}
+
 /** One line per notebook, then what went wrong. */
 export function report(r: NotebookRun): string {
-  const head = `${r.ok ? 'ok  ' : 'FAIL'} ${basename(r.notebook).padEnd(36)} ${r.seconds.toFixed(1).padStart(7)}s  ${r.executed}/${r.cells} cells, ${r.figures} figures`;
+  const took = r.kept ? '   kept ' : `${r.seconds.toFixed(1).padStart(7)}s`;
+  const head = `${r.ok ? 'ok  ' : 'FAIL'} ${basename(r.notebook).padEnd(36)} ${took}  ${r.executed}/${r.cells} cells, ${r.figures} figures`;
   const details = r.problems.map((p) => {
     const where = p.cell === null ? '' : ` in cell ${p.cell}`;
     const source = p.source ? `\n      | ${p.source.split('\n').join('\n      | ')}` : '';

@@ -1,21 +1,29 @@
-// Every notebook in notebooks/ runs headless on the tslab kernel with the small test preset:
-// no cell fails, nothing lands on stderr, and every chart carries the full plotly bundle. Both
-// versions of each lesson run: as committed, every exercise's check prints ✓; the learner's copy
-// (scripts/exercises.ts, stubs instead of solutions) runs to the end too, with one "✗ … not written
-// yet" per exercise. On machines with 4 or more cores the two versions of a lesson run side by side.
+// Every notebook in notebooks/ runs headless on the tslab kernel: no cell fails, nothing lands on
+// stderr, every chart carries the full plotly bundle and, as committed, every exercise's check
+// prints ✓. When `npm run lessons` already executed a lesson cleanly with exactly today's content
+// (same source, dist/, lock, keyed environment: the key of scripts/notebook-cache.ts), that
+// execution — with the lessons' own settings, which also run the assertion cells a quick run skips
+// — is checked and used instead of executing the lesson again; otherwise (say `npm test` without
+// `npm run lessons`) the lesson is executed here with its quick settings (RNN_WORKBOOK_PRESET=test).
+// Each test says which in a diagnostic line. The learner's copy of each lesson (scripts/exercises.ts,
+// stubs instead of solutions) is always executed, with the quick settings: it runs to the end with
+// one "✗ … not written yet" per exercise (and keeps the quick settings proven on every lesson).
 // The runner's own failure detection is checked first, on notebooks made up here. Last, the
-// lessons' site is built from the executed copies just written and checked in headless Chromium
-// (the checks of test/site-checks.ts, the same as for test/lessons.test.ts's sample site).
+// lessons' site is built from those executions and checked in headless Chromium (the checks of
+// test/site-checks.ts, the same as for test/lessons.test.ts's sample site).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { availableParallelism } from 'os';
 import { basename, join } from 'path';
-import { buildSite, lessonNames } from '../scripts/build-site';
+import { buildSite, lessonNames, zhExecuted } from '../scripts/build-site';
+import { FIGURES_SUFFIX, readFigureDictionary } from '../src/figure-text';
 import {
+  defaultOutDir,
   executeNotebook,
   figureCalls,
   figureProblems,
+  keptRun,
   missingFigures,
   listNotebooks,
   NOTEBOOKS_DIR,
@@ -27,6 +35,7 @@ import {
 } from '../scripts/execute-notebooks';
 import { CHECK_TAG, EXERCISE_TAG, learnerCopies, tagsOf, type LearnerCopy, type NotebookCell } from '../scripts/exercises';
 import { KERNEL_NAME, ROOT } from '../scripts/notebook-env';
+import { forget, libraryDigest } from '../scripts/notebook-cache';
 import { EMBED_CLASS, FIGURE_CLASS, PLOTLY_MIME } from '../src/plot';
 import { CHROMIUM, JUPYTER } from '../scripts/prerequisites';
 import { missing, skipWithout } from './needs';
@@ -36,9 +45,12 @@ import { existsSync } from 'fs';
 
 const PRESET = 'test';
 let prepared: Prepared;
+let library: string; // the key's digest of dist/ and the lock, once dist/ is built
 
 before(() => {
-  if (!missing(JUPYTER)) prepared = prepare(); // links the package, builds dist/, writes the kernel spec
+  if (missing(JUPYTER)) return;
+  prepared = prepare(); // links the package, builds dist/, writes the kernel spec
+  library = libraryDigest();
 });
 
 const read = (file: string): NotebookJson => JSON.parse(readFileSync(file, 'utf8')) as NotebookJson;
@@ -182,8 +194,9 @@ function learnerCopy(file: string): LearnerCopy {
 }
 const stubNames = (file: string) => learnerCopy(file).stubs.map((s) => s.name);
 const sorted = (names: string[]) => [...names].sort();
-// What the notebook tests below leave for the site: each notebook's source as it was executed, and
-// its executed copy (.cache/executed-test/, as the runner wrote it), copied to temp dirs right away.
+// What the notebook tests below leave for the site: each notebook's source as it was checked, and
+// its executed copy (kept from .cache/executed/, or as the runner just wrote it to
+// .cache/executed-test/), both in temp dirs.
 const snapshot = { notebooksDir: tmpDir(), executedDir: tmpDir() };
 const runs = new Map<string, NotebookRun | Error>(); // by file name
 after(removeTmpDirs);
@@ -224,18 +237,26 @@ describe('notebooks/', { concurrency: KERNELS_AT_ONCE }, () => {
 
   if (skipWithout(JUPYTER)) return;
   for (const file of notebooks) {
-    it(`${basename(file)} runs cleanly with RNN_WORKBOOK_PRESET=${PRESET} and every exercise's check prints ✓`, async () => {
+    it(`${basename(file)} runs cleanly and every exercise's check prints ✓ (npm run lessons' execution of this content, else executed with RNN_WORKBOOK_PRESET=${PRESET})`, async (t) => {
       const name = basename(file);
-      const source = readFileSync(file, 'utf8');
+      const source = join(snapshot.notebooksDir, name); // the source as checked; the key is computed from it
+      writeFileSync(source, readFileSync(file, 'utf8'));
       let r: NotebookRun;
       try {
-        r = await executeNotebook(file, prepared, { preset: PRESET });
+        const kept = keptRun(source, snapshot.executedDir, library);
+        if (kept) {
+          r = kept;
+          t.diagnostic(`${name}: not executed again: npm run lessons' clean execution of this very content (lessons' own settings) from ${kept.kept}`);
+        } else {
+          forget(join(defaultOutDir(PRESET), name)); // this run replaces what RNN_WORKBOOK_PRESET=test npm run lessons kept there
+          r = await executeNotebook(file, prepared, { preset: PRESET });
+          copyFileSync(r.output, join(snapshot.executedDir, name));
+          t.diagnostic(`${name}: executed now with RNN_WORKBOOK_PRESET=${PRESET} in ${r.seconds.toFixed(1)} s (npm run lessons has no clean execution of this content)`);
+        }
       } catch (e) {
         runs.set(name, e as Error);
         throw e;
       }
-      writeFileSync(join(snapshot.notebooksDir, name), source);
-      copyFileSync(r.output, join(snapshot.executedDir, name));
       runs.set(name, r);
       assert.ok(r.ok, report(r));
       assert.equal(r.executed, r.cells);
@@ -259,29 +280,60 @@ describe('notebooks/', { concurrency: KERNELS_AT_ONCE }, () => {
   }
 });
 
-// The Chinese edition (notebooks/zh/): its code is the English code (test/zh.test.ts), so its learner's
-// copies run the same code as the English ones executed above and are not executed again; the zh
-// notebooks themselves run once each, from notebooks/zh (their figures.json beside them), with the
-// same quick preset: that proves they run on the kernel from their folder and draw Chinese charts.
+// The Chinese edition (notebooks/zh/). Its code is the English code byte for byte, and its learner's
+// copies run the English learner's code (test/zh.test.ts); its pages show the English executions'
+// outputs, their charts translated by the figures.json beside each twin (scripts/build-site.ts
+// zhExecuted), checked in Chromium below. Executing all seven twins would run the same code on the
+// same data again; what only a kernel running in notebooks/zh shows is that a lesson runs from that
+// folder (the package resolves, the checks print ✓) and that the live rw.plot finds the figures.json
+// there and draws the charts with the Chinese the zh page shows. One twin proves that: the first
+// lesson with a non-empty dictionary (01, which trains nothing: seconds), run with the
+// settings its English execution above had, and compared chart by chart with that page's charts.
 const zhNotebooks = existsSync(ZH_DIR) ? listNotebooks(ZH_DIR).filter((f) => existsSync(join(NOTEBOOKS_DIR, basename(f)))) : [];
+const dictionary = (zhFile: string): Record<string, string> => {
+  const file = zhFile.replace(/\.ipynb$/, FIGURES_SUFFIX);
+  return existsSync(file) ? readFigureDictionary(file) : {};
+};
+const zhKernelTwin = zhNotebooks.find((f) => Object.keys(dictionary(f)).length > 0); // its keys are text its code shows (test/zh.test.ts)
+
+/** Per code cell, the text of each chart it shows: title, axis titles, trace names (what a figures.json translates). */
+function chartTexts(nb: NotebookJson): (string | undefined)[][][] {
+  type Text = { text?: string } | undefined;
+  type Fig = { layout?: { title?: Text; xaxis?: { title?: Text }; yaxis?: { title?: Text } }; data?: { name?: string }[] };
+  return nb.cells
+    .filter((c) => c.cell_type === 'code')
+    .map((c) => (c.outputs ?? []).flatMap((o) => {
+      const fig = o.data?.[PLOTLY_MIME] as Fig | undefined;
+      return fig ? [[fig.layout?.title?.text, fig.layout?.xaxis?.title?.text, fig.layout?.yaxis?.title?.text, ...(fig.data ?? []).map((d) => d.name)]] : [];
+    }));
+}
+
 describe('notebooks/zh/', () => {
   if (skipWithout(JUPYTER)) return;
-  for (const file of zhNotebooks) {
-    it(`zh/${basename(file)} runs cleanly from notebooks/zh with RNN_WORKBOOK_PRESET=${PRESET}, every check prints ✓, its charts in Chinese`, async () => {
-      const r = await executeNotebook(file, prepared, { preset: PRESET, outDir: join(ROOT, '.cache', `executed-${PRESET}-zh`) });
-      assert.ok(r.ok, report(r));
-      assert.equal(r.executed, r.cells);
-      const v = verdicts(r.output);
-      assert.deepEqual([v.failed, v.notWritten], [[], []]);
-      assert.deepEqual(missingFigures(read(r.output)), [], 'every rw.plot and LiveChart shows its figure');
-      assert.deepEqual(sorted(v.passed), sorted(stubNames(join(NOTEBOOKS_DIR, basename(file)))), 'one ✓ per exercise, as in English');
-      const dict = file.replace(/\.ipynb$/, '.figures.json');
-      if (r.figures > 0 && existsSync(dict) && Object.keys(JSON.parse(readFileSync(dict, 'utf8'))).length) {
-        const shown = JSON.stringify(read(r.output).cells.flatMap((c) => (c.outputs ?? []).map((o) => o.data?.[PLOTLY_MIME] ?? null)).filter(Boolean));
-        assert.match(shown, /[\u4e00-\u9fff]/, 'the kernel translated the figure text with the figures.json beside the notebook');
-      }
-    });
-  }
+  it('has a twin with a figures.json to run on the kernel', () => {
+    assert.ok(zhKernelTwin, `no notebook in ${ZH_DIR} has a non-empty NN-name${FIGURES_SUFFIX} beside it`);
+  });
+  if (!zhKernelTwin) return;
+  const name = basename(zhKernelTwin);
+  it(`zh/${name} runs cleanly from notebooks/zh, every check prints ✓, and its kernel draws the charts in the Chinese of the zh page`, async (t) => {
+    const english = runs.get(name);
+    assert.ok(english && !(english instanceof Error) && english.ok, `the English ${name} did not run cleanly above, so its twin is not compared`);
+    const preset = english.kept ? undefined : PRESET; // the English execution's settings, so the charts compare one to one
+    const r = await executeNotebook(zhKernelTwin, prepared, { preset, outDir: join(ROOT, '.cache', 'executed-test-zh') });
+    t.diagnostic(`zh/${name}: executed from notebooks/zh ${preset ? `with RNN_WORKBOOK_PRESET=${preset}` : "with the lessons' own settings, as its English execution"} in ${r.seconds.toFixed(1)} s`);
+    assert.ok(r.ok, report(r));
+    assert.equal(r.executed, r.cells);
+    const v = verdicts(r.output);
+    assert.deepEqual([v.failed, v.notWritten], [[], []]);
+    assert.deepEqual(sorted(v.passed), sorted(stubNames(join(NOTEBOOKS_DIR, name))), 'one ✓ per exercise, as in English');
+    assert.ok(r.figures > 0, 'the twin draws charts');
+    assert.deepEqual(missingFigures(read(r.output)), [], 'every rw.plot and LiveChart shows its figure');
+    const live = chartTexts(read(r.output));
+    assert.match(JSON.stringify(live), /[\u4e00-\u9fff]/, 'the kernel translated the chart text with the figures.json beside the notebook');
+    const page = zhExecuted(english.output, zhKernelTwin);
+    assert.deepEqual(page.problems, []);
+    assert.deepEqual(live, chartTexts(page.notebook as NotebookJson), 'cell by cell, the kernel in notebooks/zh draws the charts with the text the zh page gives the English execution');
+  });
 });
 
 // The lessons' site, from the notebooks executed above: never from older copies, so a lesson that

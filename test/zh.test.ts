@@ -3,7 +3,7 @@
 // of prose, no outputs, the project kernel, folded hints kept, and figure dictionaries whose keys
 // are strings the code shows. The sync (scripts/zh-sync.ts) and the site's merge of the English
 // execution with the zh markdown (scripts/build-site.ts zhExecuted) are checked on made-up notebooks.
-// Executing the zh notebooks is test/notebooks.test.ts's job.
+// Executing a zh notebook on the kernel (one twin, compared with its page) is test/notebooks.test.ts's job.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
