@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { bpttStep, type ParamTensors } from './bptt';
 import { CTRL, DONE, FAILED, layout, STOP, WORK } from './data-parallel';
+import { enableNativeGemm } from './native-gemm';
 
 const { ctrl, port, backend } = workerData as { ctrl: Int32Array; port: MessagePort; backend: string };
 
@@ -13,6 +14,7 @@ async function start(): Promise<void> {
   try {
     if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend '${backend}' did not start in the helper thread`);
     await tf.ready();
+    enableNativeGemm(); // on wasm, the same native GEMM as the main thread when built (RNN_NATIVE)
   } catch (e) {
     parentPort!.postMessage({ error: (e as Error).message });
     return;
