@@ -242,10 +242,21 @@ function columnVector(t: tf.TensorInfo, N: number): number | null {
   return size === N && t.shape[t.shape.length - 1] === N ? N : null;
 }
 
+/** The flat index into a batch of shape `shape` that broadcasting maps flat output index `i` of `outer` to. */
+function broadcastSource(shape: number[], outer: number[], i: number): number {
+  const idx = new Array<number>(outer.length);
+  for (let d = outer.length - 1; d >= 0; d--) {
+    idx[d] = i % outer[d];
+    i = Math.floor(i / outer[d]);
+  }
+  const lead = outer.length - shape.length;
+  return shape.reduce((flat, n, d) => flat * n + (n === 1 ? 0 : idx[d + lead]), 0);
+}
+
 /**
  * op(A)·op(B) for A [..., M, K] and B [..., K, N] (before the transposes), batched over the leading
- * axes when both have the same batch or one has a single matrix; then bias and activation. Null
- * when the shapes or dtypes are not ones it handles, so the original kernel runs.
+ * axes with numpy's broadcasting; then bias and activation. Null when the shapes or dtypes are not
+ * ones it handles, so the original kernel runs (and gives tfjs's own error where there is one).
  */
 function product(
   addon: Addon,
@@ -270,8 +281,7 @@ function product(
   } catch {
     return null;
   }
-  const batch = Math.max(batchA, batchB);
-  if (!(batchA === batchB || batchA === 1 || batchB === 1) || sizeOf(outer) !== batch) return null;
+  const batch = sizeOf(outer);
   let [biasSize, preluSize] = [0, 0];
   if (epilogue?.bias) {
     const n = columnVector(epilogue.bias, N);
@@ -288,26 +298,19 @@ function product(
   try {
     // Read after makeOutput: its malloc may have grown the wasm memory, which detaches the old buffer.
     const memory = backend.wasm.HEAPU8.buffer as ArrayBuffer;
-    addon.gemm(
-      memory,
-      transposeA,
-      transposeB,
-      M,
-      N,
-      K,
-      batch,
-      offset(a),
-      batchA === 1 ? 0 : M * K,
-      offset(b),
-      batchB === 1 ? 0 : K * N,
-      offset(out),
-      epilogue?.bias ? offset(epilogue.bias) : -1,
-      biasSize,
-      epilogue?.act ?? 0,
-      epilogue?.alpha ?? 0,
-      epilogue?.prelu && preluSize ? offset(epilogue.prelu) : -1,
-      preluSize,
-    );
+    const [bias, prelu] = [epilogue?.bias ? offset(epilogue.bias) : -1, epilogue?.prelu && preluSize ? offset(epilogue.prelu) : -1];
+    const gemm = (n: number, a: number, strideA: number, b: number, strideB: number, c: number) =>
+      addon.gemm(memory, transposeA, transposeB, M, N, K, n, a, strideA, b, strideB, c, bias, biasSize, epilogue?.act ?? 0, epilogue?.alpha ?? 0, prelu, preluSize);
+    if (batchA === batch && batchB === batch) gemm(batch, offset(a), M * K, offset(b), K * N, offset(out)); // same batch axes
+    else if (batchA === 1 || batchB === 1) gemm(batch, offset(a), batchA === 1 ? 0 : M * K, offset(b), batchB === 1 ? 0 : K * N, offset(out));
+    else {
+      // Batch axes broadcast both ways ([2,1] with [1,3]): one product per output matrix. (tfjs's own
+      // kernels, wasm and cpu, pair the flattened batches cyclically here, which is not broadcasting.)
+      for (let i = 0; i < batch; i++) {
+        const [ia, ib] = [broadcastSource(outerA, outer, i), broadcastSource(outerB, outer, i)];
+        gemm(1, offset(a) + 4 * ia * M * K, 0, offset(b) + 4 * ib * K * N, 0, offset(out) + 4 * i * M * N);
+      }
+    }
   } catch (e) {
     backend.disposeData(out.dataId);
     throw e;
