@@ -130,21 +130,21 @@ function buildKey(found: Found[]): string {
   return h.digest('hex');
 }
 
-export function readRecord(): BuildRecord | null {
+export function readRecord(buildDir = BUILD_DIR): BuildRecord | null {
   try {
-    return JSON.parse(readFileSync(RECORD, 'utf8')) as BuildRecord;
+    return JSON.parse(readFileSync(join(buildDir, 'gemm.json'), 'utf8')) as BuildRecord;
   } catch {
     return null;
   }
 }
 
-function writeRecord(record: BuildRecord): BuildRecord {
-  mkdirSync(BUILD_DIR, { recursive: true });
-  writeFileSync(RECORD, `${JSON.stringify(record, null, 2)}\n`);
+function writeRecord(record: BuildRecord, buildDir: string): BuildRecord {
+  mkdirSync(buildDir, { recursive: true });
+  writeFileSync(join(buildDir, 'gemm.json'), `${JSON.stringify(record, null, 2)}\n`);
   return record;
 }
 
-const addonPath = (lib: GemmLibrary) => join(BUILD_DIR, 'Release', `gemm_${lib}.node`);
+const addonPath = (lib: GemmLibrary, buildDir = BUILD_DIR) => join(buildDir, 'Release', `gemm_${lib}.node`);
 
 /** Loads a built addon in a fresh Node and returns its library's version, or why it does not load. */
 function loadCheck(lib: GemmLibrary): { version: string } | { error: string } {
@@ -154,31 +154,38 @@ function loadCheck(lib: GemmLibrary): { version: string } | { error: string } {
   return { version: v[0] === 'OpenBLAS' ? v[1] : v[0] }; // OpenBLAS reports its whole build config
 }
 
-function off(reason: string, skipped: BuildRecord['skipped'] = {}): BuildRecord {
-  for (const lib of ['onednn', 'openblas'] as const) rmSync(addonPath(lib), { force: true }); // a stale addon must not load
-  return writeRecord({ key: '', built: [], versions: {}, skipped, reason });
+function off(buildDir: string, reason: string, skipped: BuildRecord['skipped'] = {}): BuildRecord {
+  for (const lib of ['onednn', 'openblas'] as const) rmSync(addonPath(lib, buildDir), { force: true }); // a stale addon must not load
+  return writeRecord({ key: '', built: [], versions: {}, skipped, reason }, buildDir);
 }
 
 /**
  * Builds what can be built and returns the record. `force` rebuilds even when the key matches.
  * `install`: when root with apt-get and oneDNN is missing, install libdnnl-dev first.
+ * `buildDir` (tests of the paths that build nothing): where the record goes; node-gyp itself
+ * always builds into native/build.
  */
-export function buildNativeGemm({ force = false, install = false, log = console.log }: { force?: boolean; install?: boolean; log?: (line: string) => void } = {}): BuildRecord {
+export function buildNativeGemm({
+  force = false,
+  install = false,
+  log = console.log,
+  buildDir = BUILD_DIR,
+}: { force?: boolean; install?: boolean; log?: (line: string) => void; buildDir?: string } = {}): BuildRecord {
   const noCompiler = compilerProblem();
-  if (noCompiler) return off(noCompiler);
+  if (noCompiler) return off(buildDir, noCompiler);
   if (install) {
     const line = ensure([ONEDNN], { log });
     if (line) log(`native GEMM: ${line} (OpenBLAS is used if present)`);
   }
   const located = locateLibraries();
-  if (located.found.length === 0) return off(`no CPU BLAS to build against: ${Object.values(located.missing).join('; ')}`, located.missing);
+  if (located.found.length === 0) return off(buildDir, `no CPU BLAS to build against: ${Object.values(located.missing).join('; ')}`, located.missing);
   const gyp = nodeGyp();
-  if (!gyp) return off('node-gyp not found (it comes with npm; run the build through npm run setup)', located.missing);
+  if (!gyp) return off(buildDir, 'node-gyp not found (it comes with npm; run the build through npm run setup)', located.missing);
   const nodedir = nodeDir();
-  if (!nodedir) return off(`Node's headers not found beside ${process.execPath} (Debian: apt-get install nodejs-dev; or npm config set nodedir)`, located.missing);
+  if (!nodedir) return off(buildDir, `Node's headers not found beside ${process.execPath} (Debian: apt-get install nodejs-dev; or npm config set nodedir)`, located.missing);
   const key = buildKey(located.found);
-  const old = readRecord();
-  if (!force && old?.key === key && old.built.length > 0 && old.built.every((lib) => existsSync(addonPath(lib)))) return old;
+  const old = readRecord(buildDir);
+  if (!force && old?.key === key && old.built.length > 0 && old.built.every((lib) => existsSync(addonPath(lib, buildDir)))) return old;
   // A library can be installed and still unusable (a broken link, another ABI): a one-line sgemm
   // compiled, linked and run against each decides.
   const missing = { ...located.missing };
@@ -187,12 +194,12 @@ export function buildNativeGemm({ force = false, install = false, log = console.
     if (why) missing[f.lib] = why;
     return !why;
   });
-  if (found.length === 0) return off(`no CPU BLAS to build against: ${Object.values(missing).join('; ')}`, missing);
+  if (found.length === 0) return off(buildDir, `no CPU BLAS to build against: ${Object.values(missing).join('; ')}`, missing);
   const args = [gyp, 'rebuild', `--nodedir=${nodedir}`, '--', ...found.flatMap((f) => f.gyp)];
   const r = run(process.execPath, args, { cwd: NATIVE_DIR });
   if (r.status !== 0) {
     const err = `${r.out}\n${r.err}`.split('\n').find((l) => /error/i.test(l))?.trim() ?? `exit ${r.status}`;
-    return off(`node-gyp failed: ${err}`, missing);
+    return off(buildDir, `node-gyp failed: ${err}`, missing);
   }
   const record: BuildRecord = { key, built: [], versions: {}, skipped: { ...missing }, reason: null };
   for (const f of found) {
@@ -206,7 +213,7 @@ export function buildNativeGemm({ force = false, install = false, log = console.
     }
   }
   if (record.built.length === 0) record.reason = Object.values(record.skipped).join('; ');
-  return writeRecord(record);
+  return writeRecord(record, buildDir);
 }
 
 /** The one line setup prints. */

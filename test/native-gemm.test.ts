@@ -18,11 +18,15 @@ import {
   enableNativeGemm,
   nativeGemmCounts,
   nativeGemmDir,
+  nativeGemmProblem,
   nativeGemmStatus,
   nativeWanted,
   type GemmLibrary,
 } from '../src/native-gemm';
-import { compilerProblem, locateLibraries } from '../scripts/native-gemm-build';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildNativeGemm, compilerProblem, describeRecord, locateLibraries } from '../scripts/native-gemm-build';
 import { randomRefBatch, randomRefParams, relativeError, lcg } from './reference';
 import { start, TINY } from './spawn-cli';
 
@@ -47,6 +51,26 @@ describe('the native GEMM build', () => {
       // Nothing to build with: the wasm path as before, and the status says why.
       assert.equal(nativeGemmStatus().on, false);
       assert.match((nativeGemmStatus() as { reason: string }).reason, /not built/);
+    }
+  });
+
+  it('without a compiler builds nothing, removes a stale addon, and says why in one line the loader repeats', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-gemm-'));
+    const cxx = process.env.CXX;
+    try {
+      mkdirSync(join(dir, 'Release'));
+      writeFileSync(join(dir, 'Release', 'gemm_onednn.node'), 'stale');
+      process.env.CXX = '/nonexistent/g++';
+      const record = buildNativeGemm({ buildDir: dir, log: () => assert.fail('nothing to log') });
+      assert.deepEqual(record.built, []);
+      assert.equal(existsSync(join(dir, 'Release', 'gemm_onednn.node')), false, 'a stale addon must not load');
+      const line = describeRecord(record);
+      assert.equal(line, "native GEMM: off, training uses tfjs-wasm's XNNPACK (no C++ compiler (/nonexistent/g++; Debian: apt-get install g++ make))");
+      assert.equal(nativeGemmProblem('auto', join(dir, 'Release')), 'not built: no C++ compiler (/nonexistent/g++; Debian: apt-get install g++ make)');
+    } finally {
+      if (cxx === undefined) delete process.env.CXX;
+      else process.env.CXX = cxx;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
