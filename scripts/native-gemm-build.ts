@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join, resolve } from 'path';
 import { ROOT, run } from './notebook-env';
-import { ensure, type Prerequisite } from './prerequisites';
+import { FOR, ensure } from './prerequisites';
 
 export const NATIVE_DIR = join(ROOT, 'native');
 export const BUILD_DIR = join(NATIVE_DIR, 'build');
@@ -26,14 +26,6 @@ export interface BuildRecord {
   skipped: Partial<Record<GemmLibrary, string>>; // why a library was not built
   reason: string | null; // why nothing was built
 }
-
-/** oneDNN, which setup installs from Debian when root (the faster of the two by 2–2.5× here). */
-export const ONEDNN: Prerequisite = {
-  name: 'oneDNN',
-  why: 'the native matrix multiply that speeds up training',
-  packages: ['libdnnl-dev'],
-  present: () => ['/usr/include/oneapi/dnnl/dnnl.h', '/usr/include/dnnl.h'].some((f) => existsSync(f)),
-};
 
 /** How to compile and link against a library: extra flags for g++, and gyp variables. */
 interface Found {
@@ -174,7 +166,7 @@ export function buildNativeGemm({
   const noCompiler = compilerProblem();
   if (noCompiler) return off(buildDir, noCompiler);
   if (install) {
-    const line = ensure([ONEDNN], { log });
+    const line = ensure(FOR.gemm, { log });
     if (line) log(`native GEMM: ${line} (OpenBLAS is used if present)`);
   }
   const located = locateLibraries();
