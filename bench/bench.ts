@@ -218,6 +218,7 @@ function writeReadme(rows: Row[], peer: Peer | string, headline: Row | undefined
     `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${cpu}), load average ${loadBefore.toFixed(1)} at the start and ${os.loadavg()[0].toFixed(1)} at the end.`,
     peerLine(peer).replace(/^PyTorch peer/, 'PyTorch 1.13 peer') + '.',
     ...(headlineLine(headline, peer) ? [`${headlineLine(headline, peer)}.`] : []),
+    ...(loadBefore > os.cpus().length ? ['The machine was busy (load above its core count): read the ratios within this run, not the absolute numbers.'] : []),
   ];
   const block = `${MARK_START}\n${table.join('\n')}\n\n${notes.join('\n')}\n${MARK_END}`;
   fs.writeFileSync(README, text.slice(0, i) + block + text.slice(j + MARK_END.length));
