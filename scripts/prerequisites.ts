@@ -5,6 +5,7 @@
 //
 //   node --import tsx scripts/prerequisites.ts notebooks   (npm run setup: Jupyter)
 //   node --import tsx scripts/prerequisites.ts test        (npm test's pretest: all of them, and the corpus)
+//   node --import tsx scripts/prerequisites.ts gemm        (npm run setup: oneDNN for the optional native GEMM)
 //   ... --check                                            (only check: what a user who is not root gets)
 //
 // Overrides, for machines that keep the tools elsewhere (and to try the missing-tool paths):
@@ -61,8 +62,17 @@ export const CJK_FONT: Prerequisite = {
   present: () => run('fc-list', [':lang=zh', 'family']).out !== '' || CJK_FONT_FILES.some((f) => existsSync(f)),
 };
 
+/** oneDNN for the optional native GEMM (scripts/native-gemm-build.ts; 2–2.5× OpenBLAS's sgemm here). */
+export const ONEDNN: Prerequisite = {
+  name: 'oneDNN',
+  why: 'the native matrix multiply that speeds up training (optional)',
+  packages: ['libdnnl-dev'],
+  present: () => ['/usr/include/oneapi/dnnl/dnnl.h', '/usr/include/dnnl.h'].some((f) => existsSync(f)),
+};
+
 export const FOR = {
   notebooks: [JUPYTER],
+  gemm: [ONEDNN],
   test: [JUPYTER, CHROMIUM, PYTORCH, CJK_FONT],
 } as const satisfies Record<string, readonly Prerequisite[]>;
 

@@ -4,8 +4,11 @@
 //   2. node_modules/rnn-workbook → project root, so notebooks `import * as rw from 'rnn-workbook'`.
 //   3. The library built into dist/ (notebooks import the compiled build, not src/).
 //   4. The tslab kernel spec in the user's Jupyter data dir, starting this checkout's tslab.
+//   5. The optional native GEMM (scripts/native-gemm-build.ts), when g++ and oneDNN or OpenBLAS are
+//      there (libdnnl-dev installed with apt-get when root); otherwise one line, and training uses XNNPACK.
 import { existsSync } from 'fs';
 import { join } from 'path';
+import { buildNativeGemm, describeRecord } from './native-gemm-build';
 import { KERNEL_NAME, buildLibrary, jupyterPython, linkPackage, run, writeKernelSpec } from './notebook-env';
 import { FOR, ensure } from './prerequisites';
 
@@ -35,6 +38,7 @@ function main(): void {
     ['package link', () => console.log(`package link: node_modules/rnn-workbook ${linkPackage()}`)],
     ['build', () => (buildLibrary(), console.log('build: dist/src/index.js up to date'))],
     ['kernel', installKernel],
+    ['native GEMM', () => console.log(describeRecord(buildNativeGemm({ install: true })))], // optional: never fails setup
   ];
   let failed = 0;
   for (const [name, step] of steps) {

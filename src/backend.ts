@@ -3,17 +3,17 @@
 // RNN_BACKEND=tensorflow|wasm|cpu forces one. The choice is reported once, in one line.
 // On wasm and cpu, which compute on one thread, a second core runs half of every fast-path
 // minibatch (data-parallel.ts); RNN_PARALLEL=0 keeps everything on one thread.
+// On wasm, matrix products go to a native BLAS when its addon is built (native-gemm.ts; RNN_NATIVE).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { availableCores, dataParallelHelper, startDataParallel, stopDataParallel } from './data-parallel';
+import { enableNativeGemm, nativeGemmProblem, nativeWanted, type NativeGemmStatus } from './native-gemm';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
-/** A backend that cannot be used as asked (RNN_BACKEND, RNN_PARALLEL): one line, exit code 2 in the CLI. */
-export class BackendError extends Error {
-  override name = 'BackendError';
-}
+import { BackendError } from './backend-error';
+export { BackendError };
 
 let chosen: Promise<BackendName> | null = null;
 let parallelWanted = true;
@@ -52,14 +52,18 @@ export function initBackend(opts: { wanted?: BackendName; parallel?: boolean; lo
 }
 
 /**
- * Checks RNN_BACKEND and RNN_PARALLEL without starting anything (the CLI calls it before any work):
- * a BackendError names the variable, its value and the fix.
+ * Checks RNN_BACKEND, RNN_PARALLEL and RNN_NATIVE without starting anything (the CLI calls it before
+ * any work): a BackendError names the variable, its value and the fix.
  */
 export function checkBackendEnv(): void {
   envParallel();
-  if (envBackend() === 'tensorflow' && !nativeInstalled()) {
+  const backend = envBackend();
+  if (backend === 'tensorflow' && !nativeInstalled()) {
     throw new BackendError(`RNN_BACKEND=tensorflow, but @tensorflow/tfjs-node is not installed; unset RNN_BACKEND, or set it to wasm or cpu`);
   }
+  const gemm = nativeWanted();
+  const problem = gemm === 'auto' || gemm === 'off' || (backend && backend !== 'wasm') ? null : nativeGemmProblem(gemm);
+  if (problem) throw new BackendError(`RNN_NATIVE=${process.env.RNN_NATIVE}, but the native GEMM is ${problem}; unset RNN_NATIVE or set it to 0`);
 }
 
 function envParallel(): boolean | undefined {
@@ -92,18 +96,22 @@ async function choose(wanted: BackendName | undefined, log: (line: string) => vo
   for (const name of order) {
     if (await tryBackend(name)) {
       await tf.ready();
+      const gemm = name === 'wasm' ? enableNativeGemm() : null;
       const threads = await startHelper(name);
-      log(`backend: ${describeBackend(name)}${wanted ? ' (forced by RNN_BACKEND)' : ''}, ${threads}`);
+      const gemmOff = gemm && !gemm.on ? `; native GEMM off: ${gemm.reason}` : '';
+      log(`backend: ${describeBackend(name, gemm)}${wanted ? ' (forced by RNN_BACKEND)' : ''}, ${threads}${gemmOff}`);
       return name;
     }
   }
   throw new BackendError(`backend '${wanted}' could not start here; unset RNN_BACKEND or choose one of ${BACKENDS.join(', ')}`);
 }
 
-function describeBackend(name: BackendName): string {
+/** e.g. `wasm (SIMD) + oneDNN GEMM`, or `wasm (SIMD) + XNNPACK GEMM` (the log line then says why). */
+function describeBackend(name: BackendName, gemm: NativeGemmStatus | null): string {
   if (name !== 'wasm') return name;
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-  return `wasm (${simd ? 'SIMD' : 'no SIMD'})`;
+  const products = !gemm ? '' : gemm.on ? ` + ${gemm.label} GEMM` : ' + XNNPACK GEMM';
+  return `wasm (${simd ? 'SIMD' : 'no SIMD'})${products}`;
 }
 
 /**
@@ -133,6 +141,7 @@ export async function switchBackend(name: BackendName, opts: { parallel?: boolea
   const ok = await tryBackend(name);
   if (ok) {
     await tf.ready();
+    if (name === 'wasm') enableNativeGemm();
     await startHelper(name);
   }
   return ok;

@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { bpttStep } from './bptt';
 import { CTRL, DONE, FAILED, layout, sharedParams, STOP, tensorsOf, WORK } from './data-parallel';
 import { mapParams, numParams, packParams, type ParamTensors } from './params';
+import { enableNativeGemm } from './native-gemm';
 
 const { ctrl, port, backend } = workerData as { ctrl: Int32Array; port: MessagePort; backend: string };
 
@@ -14,6 +15,7 @@ async function start(): Promise<void> {
   try {
     if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend '${backend}' did not start in the helper thread`);
     await tf.ready();
+    enableNativeGemm(); // on wasm, the same native GEMM as the main thread when built (RNN_NATIVE)
   } catch (e) {
     parentPort!.postMessage({ error: (e as Error).message });
     return;

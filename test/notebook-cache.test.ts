@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { cacheKey, forget, isCached, libraryDigest, remember } from '../scripts/notebook-cache';
+import { cacheKey, forget, isCached, libraryDigest, nativeGemmDigest, remember } from '../scripts/notebook-cache';
 import { keptRun } from '../scripts/execute-notebooks';
 
 function project(): { root: string; notebook: string; output: string; cleanup: () => void } {
@@ -40,7 +40,25 @@ describe('the notebook cache key', () => {
       const library = libraryDigest(p.root);
       assert.notEqual(cacheKey(p.notebook, library, 'test', {}), depsChanged, 'the preset');
       assert.notEqual(cacheKey(p.notebook, library, undefined, { RNN_BACKEND: 'cpu' }), depsChanged, 'RNN_BACKEND');
+      assert.notEqual(cacheKey(p.notebook, library, undefined, { RNN_NATIVE: '0' }), depsChanged, 'RNN_NATIVE');
       assert.equal(cacheKey(p.notebook, library, undefined, { HOME: '/elsewhere' }), depsChanged, 'other variables do not count');
+      const gemm = (built: string) => cacheKey(p.notebook, library, undefined, {}, built);
+      assert.notEqual(gemm('onednn 2.6.3, openblas 0.3.21'), gemm(''), 'a native GEMM built');
+      assert.notEqual(gemm('onednn 2.6.3'), gemm('onednn 2.7.0'), "the GEMM library's version");
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  it("reads which native GEMM is built from the build's record", () => {
+    const p = project();
+    try {
+      const record = join(p.root, 'gemm.json');
+      assert.equal(nativeGemmDigest(record), '', 'never built');
+      writeFileSync(record, JSON.stringify({ built: ['onednn', 'openblas'], versions: { onednn: '2.6.3', openblas: '0.3.21' } }));
+      assert.equal(nativeGemmDigest(record), 'onednn 2.6.3, openblas 0.3.21');
+      writeFileSync(record, JSON.stringify({ built: [], versions: {}, reason: 'no CPU BLAS' }));
+      assert.equal(nativeGemmDigest(record), '', 'built nothing');
     } finally {
       p.cleanup();
     }

@@ -30,7 +30,7 @@ ${flagLines([
 ])}
 
 Exit codes: 0 done, 2 bad input (one line on stderr says what to fix)
-Environment: RNN_BACKEND (tensorflow | wasm | cpu), RNN_PARALLEL (0 | 1), as for npm start`;
+Environment: RNN_BACKEND (tensorflow | wasm | cpu), RNN_PARALLEL (0 | 1), RNN_NATIVE (0 | 1 | onednn | openblas), as for npm start`;
 
 interface GenerateOptions {
   checkpoint: string;

@@ -87,7 +87,9 @@ Exit codes: 0 done, 2 bad input (one line on stderr says what to fix; nothing is
 
 Environment: RNN_WORKBOOK_DATA  folder holding timemachine.txt (downloaded there if missing)
              RNN_BACKEND        force tensorflow | wasm | cpu
-             RNN_PARALLEL       0 keeps the fast path on one thread, 1 (default) uses two`;
+             RNN_PARALLEL       0 keeps the fast path on one thread, 1 (default) uses two
+             RNN_NATIVE         on wasm: 0 = XNNPACK matrix products, 1 = the native GEMM (required),
+                                onednn | openblas; unset = the native GEMM when built`;
 
 interface CliOptions {
   config: RNNConfig; // the flags over DEFAULTS
