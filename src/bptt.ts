@@ -10,6 +10,9 @@
 // slicing one step out of a big tensor copies all of it, gather is slow, and matMul with a
 // transpose flag is 10–30× slower than without: so each step's inputs (x_t W_xh + b_h, dO_t) are
 // uploaded from JS as small tensors, and transposes are done once per minibatch.
+// dO_t W_hqᵀ stays one small product per step: as one [T·B, V]×[V, H] product before the loop, its
+// [T·B, H] result must be read back to JS to hand each step its rows (slicing it costs a full copy
+// per step), and that read-back costs as much as the 35 small products (bench/bptt-step.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { StepResult } from './autograd';
 import type { Batch } from './batches';
