@@ -265,7 +265,7 @@ const QUANTITIES: { quantity: string; quotes: Quote[] }[] = [
     quantity: 'the epoch of the lowest validation perplexity (measured in lesson 02)',
     quotes: [
       ['02', 'code', /\["epoch of the lowest validation perplexity", [^,]+, (\d+),/],
-      ['02', 'markdown', /at epoch (\d+), and climbs back up/],
+      ['02', 'markdown', /around epoch (\d+), and climbs back up/],
       ['02', 'markdown', /best around epoch (\d+) and got worse/],
       ['07', 'markdown', /at its best around epoch (\d+)/],
     ],
