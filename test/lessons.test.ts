@@ -230,3 +230,115 @@ if (extra) {
     checkSite({ label: `lessons-${path.basename(dir)}`, lessons: lessonNames(notebooksDir), site, notebooksDir, executedDir });
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// One value per quantity. Several lessons quote the same measured quantity (lesson 02 measures the
+// epoch at which clipping starts to act, lesson 04 quotes it, ...); each quote is found by a pattern
+// in the English notebooks, and every quote of a quantity must give the same value, including the
+// value the measuring lesson's assertion cell checks the run against. A pattern that no longer
+// matches fails too: reworded text must be found again, not dropped from the comparison.
+
+type Quote = [lesson: string, where: 'markdown' | 'code', pattern: RegExp];
+const QUANTITIES: { quantity: string; quotes: Quote[] }[] = [
+  {
+    quantity: "d2l's parameter count",
+    quotes: [
+      ['01', 'markdown', /where the ([\d,]+) parameters of d2l's model/],
+      ['01', 'markdown', /= ([\d{},]+)\$ parameters, 90%/],
+      ['01', 'code', /V === 28 && H === 512 && formula !== (\d+)\)/],
+      ['02', 'markdown', /far too few for ([\d,]+) parameters/],
+      ['04', 'markdown', /a few hundred of the ([\d,]+) \(one per parameter/],
+      ['04', 'markdown', /on a vector of ([\d,]+)\s+entries \(one per parameter\)/],
+      ['04', 'code', /gT\.length === (\d+) \?/],
+      ['07', 'markdown', /characters and ([\d,]+) parameters/],
+    ],
+  },
+  {
+    quantity: 'the epoch at which clipping starts to act (measured in lesson 02)',
+    quotes: [
+      ['02', 'code', /\["first epoch with a clipped minibatch", [^,]+, (\d+),/],
+      ['02', 'markdown', /Around epoch (\d+) the largest\s+minibatch gradients cross/],
+      ['04', 'markdown', /first cross \$\\theta = 1\$ around epoch (\d+)/],
+    ],
+  },
+  {
+    quantity: 'the epoch of the lowest validation perplexity (measured in lesson 02)',
+    quotes: [
+      ['02', 'code', /\["epoch of the lowest validation perplexity", [^,]+, (\d+),/],
+      ['02', 'markdown', /around epoch (\d+), and climbs back up/],
+      ['02', 'markdown', /best around epoch (\d+) and got worse/],
+      ['07', 'markdown', /at its best around epoch (\d+)/],
+    ],
+  },
+  {
+    quantity: 'the unigram perplexity of the training text',
+    quotes: [
+      ['02', 'code', /\["unigram perplexity", \w+, ([\d.]+),/],
+      ['02', 'markdown', /the unigram line \(([\d.]+)\)/],
+      ['03', 'code', /Math\.abs\(unigramPpl - ([\d.]+)\) > /],
+      ['03', 'markdown', /perplexity about ([\d.]+) on this text/],
+      ['03', 'markdown', /the unigram perplexity of the text, ([\d.]+)/],
+      ['03', 'markdown', /unigram perplexity \(([\d.]+) here\)/],
+    ],
+  },
+  {
+    quantity: 'the bigram perplexity of the training text',
+    quotes: [
+      ['02', 'code', /\["bigram perplexity", \w+, ([\d.]+),/],
+      ['02', 'markdown', /the bigram line \(([\d.]+),/],
+      ['05', 'markdown', /bigram level \(about ([\d.]+)\)/],
+      ['05', 'code', /close to the bigram level ([\d.]+)/],
+    ],
+  },
+  {
+    quantity: 'the characters trained on',
+    quotes: [
+      ['02', 'markdown', /the first ([\d,]+) characters of \*The Time Machine\*/],
+      ['02', 'markdown', /\*these ([\d,]+) characters\*/],
+      ['07', 'markdown', /from the first ([\d,]+) characters of the book/],
+      ['07', 'markdown', /with only ([\d,]+) characters/],
+    ],
+  },
+  {
+    quantity: 'the characters held out for validation',
+    quotes: [
+      ['02', 'markdown', /The ([\d,]+) characters that come right after the training text/],
+      ['07', 'markdown', /holds out the ([\d,]+) characters after the training text/],
+    ],
+  },
+  {
+    quantity: "d2l's training perplexity after 500 epochs",
+    quotes: [
+      ['02', 'markdown', /\*\*training perplexity of ([\d.]+)\*\*/],
+      ['07', 'markdown', /perplexity ≈ ([\d.]+) after 500 epochs/],
+      ['07', 'markdown', /d2l prints `perplexity ([\d.]+)`/],
+    ],
+  },
+];
+
+/** The markdown or the code of an English lesson, its cells joined. */
+function lessonText(lesson: string, where: 'markdown' | 'code'): string {
+  const dir = path.join(ROOT, 'notebooks');
+  const file = fs.readdirSync(dir).find((f) => f.startsWith(`${lesson}-`) && f.endsWith('.ipynb'));
+  assert.ok(file, `no notebook ${lesson}-*.ipynb`);
+  const nb = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { cells: { cell_type: string; source: string[] | string }[] };
+  return nb.cells
+    .filter((c) => c.cell_type === where)
+    .map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source))
+    .join('\n');
+}
+
+describe('lessons quote one value per quantity', () => {
+  for (const { quantity, quotes } of QUANTITIES) {
+    test(quantity, () => {
+      const found = quotes.map(([lesson, where, pattern]) => {
+        const m = lessonText(lesson, where).match(pattern);
+        assert.ok(m, `lesson ${lesson}'s ${where} no longer matches ${pattern}: update the pattern to the new wording`);
+        return { lesson, value: m[1]!.replace(/\{,\}|,/g, '') }; // 291{,}356 and 291,356 are 291356
+      });
+      const values = new Set(found.map((f) => Number(f.value)));
+      assert.equal(values.size, 1, `${quantity}: ${found.map((f) => `lesson ${f.lesson} says ${f.value}`).join(', ')}`);
+      assert.ok(new Set(found.map((f) => f.lesson)).size >= 2 || quotes.some(([, w]) => w === 'code'), 'a quantity compared across lessons, or against its assertion');
+    });
+  }
+});
