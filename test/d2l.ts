@@ -20,8 +20,10 @@ export function runRecipe(extraArgs: string[]): CliSummary {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/apps/start.ts', '--json', '--num-val', '0', ...extraArgs], {
     cwd: ROOT,
     encoding: 'utf8',
-    // The two recipe tests run side by side on two cores: one thread each is faster in total.
-    env: { ...process.env, NODE_TEST_CONTEXT: undefined, RNN_PARALLEL: '0' },
+    // The recipe as `npm start` runs it: the default backend, GEMM and data parallelism. (Training is
+    // chaotic: another configuration rounds differently and follows another trajectory. With the oneDNN
+    // GEMM on one thread, seed 0 jumps from perplexity 1.04 to 1.17 at epoch 463 and ends there.)
+    env: { ...process.env, NODE_TEST_CONTEXT: undefined },
     maxBuffer: 64 * 1024 * 1024,
   });
   if (r.status !== 0) throw new Error(`CLI exited with ${r.status}: ${r.stderr}`);
