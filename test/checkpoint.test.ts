@@ -71,6 +71,16 @@ function assertRefused(bytes: Buffer, pattern: RegExp): void {
   );
 }
 
+/** Everything a checkpoint holds, read back equal: parameters, vocab, config, epoch, RNG state, history. */
+function assertSameCheckpoint(back: Checkpoint, ckpt: Checkpoint): void {
+    for (const name of PARAM_NAMES) assert.deepEqual(back.params[name], ckpt.params[name], name);
+    assert.deepEqual(back.vocab.idxToToken, ckpt.vocab.idxToToken);
+    assert.deepEqual(back.config, ckpt.config);
+    assert.equal(back.epoch, ckpt.epoch);
+    assert.deepEqual(back.rng, ckpt.rng);
+    assert.deepEqual(back.history, ckpt.history);
+}
+
 describe('checkpoint file', () => {
   it('follows the documented layout: safetensors, metadata as strings, sha256, float32 LE data in PARAM_NAMES order', async () => {
     const { bytes, ckpt } = await savedCheckpoint();
@@ -110,12 +120,7 @@ describe('checkpoint file', () => {
     const old = path.join(path.dirname(file), 'old.ckpt');
     fs.writeFileSync(old, toVersion1(bytes));
     const back = loadCheckpoint(old);
-    for (const name of PARAM_NAMES) assert.deepEqual(back.params[name], ckpt.params[name], name);
-    assert.deepEqual(back.vocab.idxToToken, ckpt.vocab.idxToToken);
-    assert.deepEqual(back.config, ckpt.config);
-    assert.equal(back.epoch, ckpt.epoch);
-    assert.deepEqual(back.rng, ckpt.rng);
-    assert.deepEqual(back.history, ckpt.history);
+    assertSameCheckpoint(back, ckpt);
     const v1 = toVersion1(bytes);
     v1[60] ^= 0x10;
     assertRefused(v1, /is corrupt \(its sha256 does not match/);
@@ -127,12 +132,7 @@ describe('checkpoint file', () => {
   it('round-trips parameters, vocab, config, epoch, RNG state and history exactly', async () => {
     const { file, ckpt } = await savedCheckpoint();
     const back = loadCheckpoint(file);
-    for (const name of PARAM_NAMES) assert.deepEqual(back.params[name], ckpt.params[name], name);
-    assert.deepEqual(back.vocab.idxToToken, ckpt.vocab.idxToToken);
-    assert.deepEqual(back.config, ckpt.config);
-    assert.equal(back.epoch, ckpt.epoch);
-    assert.deepEqual(back.rng, ckpt.rng);
-    assert.deepEqual(back.history, ckpt.history);
+    assertSameCheckpoint(back, ckpt);
   });
 
   it('rebuilds a model with the saved values, leaving no more tensors behind than a new model does', async () => {
