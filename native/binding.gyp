@@ -12,6 +12,10 @@
     'cflags!': ['-fno-exceptions'],
     'cflags_cc!': ['-fno-exceptions'],
     'cflags_cc': ['-fexceptions', '-O3'],
+    'conditions': [
+      # libmvec (glibc's vector math, for tanh) exists on x86-64 glibc only; gemm.cc checks the same.
+      ['OS=="linux" and target_arch=="x64"', { 'libraries': ['-lmvec'] }],
+    ],
   },
   'targets': [
     {

@@ -1,15 +1,26 @@
 // sgemm for tfjs's wasm backend (src/native-gemm.ts): C = act(op(A)·op(B) + bias), computed by a
-// CPU BLAS directly in the wasm module's memory. Built twice by binding.gyp, once per library:
+// CPU BLAS directly in the wasm module's memory; and tanh, vectorized (the RNN's activation, which
+// tfjs-wasm computes one scalar libc tanhf at a time: as slow as the step's matrix product). Built twice by binding.gyp, once per library:
 //   GEMM_ONEDNN    oneDNN's dnnl_sgemm (Debian libdnnl-dev), the fastest here
 //   GEMM_OPENBLAS  OpenBLAS's cblas_sgemm (Debian libopenblas-dev)
 // One BLAS thread for each thread that loads the addon: the training's data-parallel helper thread
 // does its own products on its own core. A Node-API addon, so it loads in worker threads too.
 #include <napi.h>
 
+#include <csignal>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
+
+#if defined(__x86_64__) && defined(__GLIBC__)
+#include <immintrin.h>
+#define TANH_LIBMVEC 1
+// glibc's libmvec (part of libc6): tanhf on 8 or 4 floats at once, within 1 ulp of the exact value
+// (glibc's scalar tanhf: 2). Names follow the x86-64 vector ABI: d = AVX2, b = SSE, N8/N4 = lanes.
+extern "C" __m256 _ZGVdN8v_tanhf(__m256);
+extern "C" __m128 _ZGVbN4v_tanhf(__m128);
+#endif
 
 #if defined(GEMM_ONEDNN)
 #include <omp.h>
@@ -150,6 +161,48 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+#if defined(TANH_LIBMVEC)
+__attribute__((target("avx2"))) void TanhAvx2(const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _ZGVdN8v_tanhf(_mm256_loadu_ps(x + i)));
+  for (; i < n; i++) y[i] = std::tanh(x[i]);
+}
+
+void TanhSse(const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(y + i, _ZGVbN4v_tanhf(_mm_loadu_ps(x + i)));
+  for (; i < n; i++) y[i] = std::tanh(x[i]);
+}
+#endif
+
+// y = tanh(x) elementwise over n floats; y may be x.
+void TanhArray(const float* x, float* y, int64_t n) {
+#if defined(TANH_LIBMVEC)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return TanhAvx2(x, y, n);
+  return TanhSse(x, y, n);
+#else
+  for (int64_t i = 0; i < n; i++) y[i] = std::tanh(x[i]);
+#endif
+}
+
+// tanh(memory, x, y, n): y = tanh(x) for the n floats at byte offsets x and y of the memory.
+Napi::Value Tanh(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 4) throw Napi::TypeError::New(env, "tanh takes 4 arguments");
+  if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(env, "tanh: memory must be an ArrayBuffer");
+  Napi::ArrayBuffer memory = info[0].As<Napi::ArrayBuffer>();
+  uint8_t* base = static_cast<uint8_t*>(memory.Data());
+  const size_t bytes = memory.ByteLength();
+  const int64_t x = Int(info, 1), y = Int(info, 2), n = Int(info, 3);
+  if (n < 0) throw Napi::RangeError::New(env, "tanh: negative size");
+  const float* X = At(env, base, bytes, x, n, "x");
+  float* Y = At(env, base, bytes, y, n, "y");
+  if (X != Y && X < Y + n && Y < X + n) throw Napi::RangeError::New(env, "tanh: y overlaps x partly");
+  TanhArray(X, Y, n);
+  return env.Undefined();
+}
+
 // { library, version }: what computes the products.
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -164,10 +217,47 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("version", openblas_get_config());
   out.Set("threads", openblas_get_num_threads());
 #endif
+#if defined(TANH_LIBMVEC)
+  out.Set("tanh", __builtin_cpu_supports("avx2") ? "libmvec AVX2" : "libmvec SSE");
+#else
+  out.Set("tanh", "libm");
+#endif
   return out;
 }
 
+// oneDNN's sgemm runs its kernels on a stack of its own, allocated on the heap (valgrind: "client
+// switching stacks"). A signal handler that runs on the interrupted stack and goes deep writes below
+// that block, into the heap: V8's CPU profiler (node --cpu-prof) crashed the process with
+// "corrupted size vs. prev_size" within seconds. Handlers installed with SA_ONSTACK, as V8's is, run
+// on the thread's alternate signal stack when it has one: so each thread that loads the addon gets one.
+struct AlternateSignalStack {
+  char* memory = nullptr;
+  ~AlternateSignalStack() {  // at thread exit: switch it off, then free it
+    if (!memory) return;
+    stack_t off{};
+    off.ss_flags = SS_DISABLE;
+    sigaltstack(&off, nullptr);
+    delete[] memory;
+  }
+};
+
+void EnsureAlternateSignalStack() {
+  static thread_local AlternateSignalStack mine;
+  stack_t current;
+  if (sigaltstack(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;  // one is set already
+  constexpr size_t kSize = 256 * 1024;
+  mine.memory = new char[kSize];
+  stack_t ss{};
+  ss.ss_sp = mine.memory;
+  ss.ss_size = kSize;
+  if (sigaltstack(&ss, nullptr) != 0) {
+    delete[] mine.memory;
+    mine.memory = nullptr;
+  }
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  EnsureAlternateSignalStack();
   // One BLAS thread for the thread loading the addon (the one that will call it). OpenMP's
   // thread count is per thread; OpenBLAS's pthread build has a single process-wide setting.
 #if defined(GEMM_ONEDNN)
@@ -176,6 +266,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   openblas_set_num_threads(1);
 #endif
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("tanh", Napi::Function::New(env, Tanh, "tanh"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   return exports;
 }

@@ -4,6 +4,9 @@
 // `npm run setup`, scripts/native-gemm-build.ts), this module replaces the wasm backend's
 // BatchMatMul and _FusedMatMul kernels with ones that call oneDNN's (or OpenBLAS's) sgemm directly
 // on tfjs-wasm's memory: no copies, the same tensors, the same results to float rounding.
+// It also replaces Tanh, the RNN's activation: tfjs-wasm runs libc's scalar tanhf (about 30 ns a
+// value, as slow per step as the [B, H]×[H, H] product it follows); the addon runs glibc's vector
+// tanhf (libmvec, 8 values at once, within 1 ulp) where there is one, libm's tanhf elsewhere.
 // Anything it does not handle (another dtype, an exotic broadcast) goes to the original kernel.
 //
 // RNN_NATIVE: unset = use it when built; 0 = off; 1 = required; onednn / openblas = that library.
@@ -49,7 +52,9 @@ interface Addon {
     prelu: number,
     preluSize: number,
   ): void;
-  info(): { library: string; version: string; threads: number };
+  /** y = tanh(x) for n float32 values at byte offsets x and y of memory. */
+  tanh(memory: ArrayBuffer, x: number, y: number, n: number): void;
+  info(): { library: string; version: string; threads: number; tanh: string };
 }
 
 /** The parts of tfjs-wasm's BackendWasm the kernels use. */
@@ -62,7 +67,7 @@ interface WasmBackend {
 
 /** The activations _FusedMatMul may ask for, with native/gemm.cc's codes. */
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, prelu: 3, leakyrelu: 4, sigmoid: 5, elu: 6 };
-const KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
+const KERNELS = ['BatchMatMul', '_FusedMatMul', 'Tanh'] as const;
 
 /** Reads RNN_NATIVE; a bad value is a BackendError naming the variable, its value and the fix. */
 export function nativeWanted(env: NodeJS.ProcessEnv = process.env): NativeWanted {
@@ -121,13 +126,13 @@ interface Active {
 
 let active: Active | null = null;
 let lastStatus: NativeGemmStatus = { on: false, reason: 'not enabled yet' };
-const counts = { native: 0, fallback: 0 };
+const counts = { native: 0, fallback: 0, tanh: 0 };
 
 /**
- * Products computed by the native kernels and by the original ones since the process started
- * (tests use it to see which ran).
+ * Products computed by the native kernels, calls handed to the original kernels, and tanh computed
+ * natively, since the process started (tests use it to see which ran).
  */
-export function nativeGemmCounts(): { native: number; fallback: number } {
+export function nativeGemmCounts(): { native: number; fallback: number; tanh: number } {
   return { ...counts };
 }
 
@@ -212,6 +217,26 @@ function register(addon: Addon): Map<string, tf.KernelConfig> {
       const epilogue = act === undefined ? null : { bias: bias ?? null, act, alpha: attrs.leakyreluAlpha ?? 0, prelu: preluActivationWeights ?? null };
       const out = epilogue && a && b ? product(addon, args.backend as unknown as WasmBackend, a, b, attrs.transposeA, attrs.transposeB, epilogue) : null;
       return out ?? fallback(fusedMatMul, args);
+    },
+  });
+  const tanh = originals.get('Tanh')!;
+  tf.unregisterKernel('Tanh', 'wasm');
+  tf.registerKernel({
+    ...tanh,
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      if (x.dtype !== 'float32') return fallback(tanh, args);
+      const backend = args.backend as unknown as WasmBackend;
+      const out = backend.makeOutput(x.shape, 'float32');
+      const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+      try {
+        addon.tanh(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(x), offset(out), sizeOf(x.shape)); // the buffer read after makeOutput's malloc
+      } catch (e) {
+        backend.disposeData(out.dataId);
+        throw e;
+      }
+      counts.tanh++;
+      return out;
     },
   });
   return originals;

@@ -1,10 +1,12 @@
 // The native GEMM (src/native-gemm.ts, native/gemm.cc): built wherever it can be; its kernels equal a
-// float64 reference on plain, transposed, fused and batched products of odd sizes; what it leaves
+// float64 reference on plain, transposed, fused and batched products of odd sizes, and its tanh is
+// within 2 ulp of float64's; what it leaves
 // to tfjs-wasm's kernels is still right; training steps equal the autograd path with and without it
 // and leak no tensors; it loads in a worker thread; RNN_NATIVE=0 turns it off; and without the addon
 // everything trains and one line says why.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { autogradStep } from '../src/autograd';
@@ -258,6 +260,30 @@ describe('the native kernels', () => {
       });
     });
 
+    it(`${lib}: tanh is within 2 ulp of float64 Math.tanh (and exact at 0, ±∞, NaN), natively, for every size`, () => {
+      withLibrary(lib, () => {
+        const before = nativeGemmCounts();
+        // Across the whole range: tiny values (tanh x ≈ x), the curve, saturation, and the vector loop's tails (sizes 1 … 17).
+        const rand = lcg(42);
+        const values = Float32Array.from({ length: 4099 }, (_, i) => (i % 3 === 0 ? (rand() - 0.5) * 1e-3 : (rand() - 0.5) * 40));
+        for (const n of [0, 1, 7, 8, 9, 17, values.length]) {
+          const x = values.subarray(0, n);
+          const y = tf.tidy(() => tf.tanh(tf.tensor1d(x)).dataSync());
+          assert.equal(y.length, n);
+          for (let i = 0; i < n; i++) {
+            const want = Math.tanh(x[i]);
+            const ulp = Math.abs(Math.fround(want) - Math.fround(want * (1 + 2 ** -23))) || 2 ** -149;
+            assert.ok(Math.abs(y[i] - want) <= 2 * ulp, `tanh(${x[i]}) = ${y[i]}, float64 ${want}`);
+          }
+        }
+        const special = tf.tidy(() => tf.tanh(tf.tensor2d([0, -0, Infinity, -Infinity, NaN, 1e-30], [2, 3])).dataSync());
+        assert.deepEqual([...special.subarray(0, 4)], [0, -0, 1, -1]);
+        assert.ok(Number.isNaN(special[4]));
+        assert.equal(special[5], Math.fround(1e-30));
+        assert.equal(nativeGemmCounts().tanh - before.tanh, 8, 'every tanh ran natively');
+      });
+    });
+
     it(`${lib}: reads the wasm memory afresh after it grows`, () => {
       withLibrary(lib, () => {
         const buffers = new Set<ArrayBuffer>();
@@ -408,6 +434,57 @@ describe('in a worker thread', () => {
     assert.equal(msg.status.on, BUILT.length > 0, JSON.stringify(msg.status));
     assert.equal(msg.counts.native, BUILT.length > 0 ? 1 : 0, 'the product ran natively in the worker');
   });
+});
+
+describe('signals during a product', () => {
+  // oneDNN runs its sgemm on a stack of its own on the heap; before the addon gave each thread an
+  // alternate signal stack, node --cpu-prof's sampling signal corrupted the heap within seconds.
+  for (const lib of BUILT) {
+    it(`${lib}: training under node --cpu-prof (a signal every millisecond, both threads) runs to the end with the right products`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'rw-prof-'));
+      try {
+        const src = `
+          const tf = require('@tensorflow/tfjs');
+          const { initBackend } = require(${JSON.stringify(require.resolve('../src/backend'))});
+          const { fastStep } = require(${JSON.stringify(require.resolve('../src/train'))});
+          const { getParams } = require(${JSON.stringify(require.resolve('../src/model'))});
+          const { Rng } = require(${JSON.stringify(require.resolve('../src/random'))});
+          (async () => {
+            await initBackend({ log: () => {}, parallel: true });
+            const a = tf.randomNormal([16, 512]), b = tf.randomNormal([512, 512]);
+            const want = tf.matMul(a, b).dataSync().slice();
+            const rng = new Rng(1), params = getParams(28, 512, rng);
+            const X = Int32Array.from({ length: 32 * 35 }, () => rng.int(0, 27));
+            const t0 = Date.now();
+            let products = 0, steps = 0;
+            while (Date.now() - t0 < 6000) {
+              for (let i = 0; i < 50; i++, products++) {
+                const got = tf.tidy(() => tf.matMul(a, b).dataSync());
+                if (got.some((v, j) => v !== want[j])) throw new Error('product ' + products + ' differs');
+              }
+              const state = tf.zeros([32, 512]);
+              const out = fastStep(params, { X, Y: X, batchSize: 32, numSteps: 35 }, state);
+              tf.dispose([out.grads, out.state, state]);
+              steps++;
+            }
+            console.log('ok ' + products + ' products, ' + steps + ' steps');
+            process.exit(0);
+          })().catch((e) => { console.error(e.stack); process.exit(1); });`;
+        const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '1000', '--import', 'tsx', '-e', src], {
+          env: { ...process.env, RNN_NATIVE: lib, RNN_BACKEND: 'wasm' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        assert.equal(code, 0, out);
+        assert.match(out, /^ok \d+ products, \d+ steps$/m);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('RNN_NATIVE and the backend line', () => {
