@@ -14,6 +14,12 @@ export interface StepResult {
   state: tf.Tensor2D; // [B, H], caller disposes
 }
 
+/** What a loss-only pass hands back (validation): the mean loss and the final state. */
+export interface LossResult {
+  loss: number;
+  state: tf.Tensor2D; // [B, H], caller disposes
+}
+
 export function autogradStep(params: RNNParams, batch: Batch, state: tf.Tensor2D): StepResult {
   const { batchSize: B, numSteps: T } = batch;
   let finalState: tf.Tensor2D | null = null;
@@ -37,4 +43,18 @@ export function autogradStep(params: RNNParams, batch: Batch, state: tf.Tensor2D
   value.dispose();
   // tf.variableGrads keys the gradients by each variable's internal name ('0', '1', …): rename them W_xh, W_hh, …
   return { loss, grads: mapParams(params, (v) => grads[v.name]), state: finalState! };
+}
+
+/** The loss-only pass of the autograd path: the model's forward (d2l's), then the cross-entropy. */
+export function autogradLoss(params: RNNParams, batch: Batch, state: tf.Tensor2D): LossResult {
+  const { batchSize: B, numSteps: T } = batch;
+  const out = tf.tidy(() => {
+    const X = tf.tensor2d(batch.X, [B, T], 'int32');
+    const labels = tf.tensor1d(timeMajorLabels(batch.Y, B, T), 'int32'); // [T*B], the logits' row order
+    const { logits, state: next } = rnn(oneHotTimeMajor(X, params.W_xh.shape[0]), state, params); // [T*B, V], [B, H]
+    return { loss: crossEntropy(logits, labels), state: next };
+  });
+  const loss = out.loss.dataSync()[0];
+  out.loss.dispose();
+  return { loss, state: out.state };
 }

@@ -1,11 +1,11 @@
-// The helper thread of data-parallel.ts: runs bpttStep on its rows of every minibatch, on its own
-// tfjs backend, and writes loss, gradients and final state back to shared memory.
+// The helper thread of data-parallel.ts: runs bpttStep (or, for validation, bpttLoss) on its rows of
+// every minibatch, on its own tfjs backend, and writes loss, gradients and final state back to shared memory.
 // Taught in 07-implementation (training speed).
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { bpttStep } from './bptt';
-import { CTRL, DONE, FAILED, layout, sharedParams, STOP, tensorsOf, WORK } from './data-parallel';
+import { bpttLoss, bpttStep } from './bptt';
+import { CTRL, DONE, FAILED, layout, MODE_LOSS, sharedParams, STOP, tensorsOf, WORK } from './data-parallel';
 import { mapParams, numParams, packParams, type ParamTensors } from './params';
 import { enableNativeGemm } from './native-gemm';
 
@@ -63,6 +63,13 @@ function work(data: SharedArrayBuffer): void {
   const state = tf.tensor2d(f32.subarray(L.state, L.state + B * H), [B, H]);
   const batch = { X: i32.slice(L.X, L.X + B * T), Y: i32.slice(L.Y, L.Y + B * T), batchSize: B, numSteps: T };
   try {
+    if (ctrl[CTRL.mode] === MODE_LOSS) {
+      const out = bpttLoss(params, batch, state);
+      new Float64Array(data, 0, 1)[0] = out.loss;
+      f32.set(out.state.dataSync(), L.finalState);
+      out.state.dispose();
+      return;
+    }
     const out = bpttStep(params, batch, state);
     new Float64Array(data, 0, 1)[0] = out.loss;
     packParams(mapParams(out.grads, (g) => g.dataSync()), f32.subarray(L.grads, L.grads + numParams(V, H))); // packed like the parameters

@@ -14,16 +14,22 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import type { StepResult } from './autograd';
+import type { LossResult, StepResult } from './autograd';
 import type { Batch } from './batches';
-import { bpttStep } from './bptt';
+import { bpttLoss, bpttStep } from './bptt';
 import { mapParams, numParams, packParams, paramShapes, unpackParams, type ParamName, type ParamTensors } from './params';
 
 /** A training step on plain tensors, such as bpttStep. */
 export type LocalStep = (params: ParamTensors, batch: Batch, state: tf.Tensor2D) => StepResult;
 
+/** A loss-only pass on plain tensors, such as bpttLoss. */
+export type LocalLoss = (params: ParamTensors, batch: Batch, state: tf.Tensor2D) => LossResult;
+
 // Words of the control array shared by both threads.
-export const CTRL = { state: 0, generation: 1, B: 2, T: 3, V: 4, H: 5, numTensors: 6, size: 8 } as const;
+export const CTRL = { state: 0, generation: 1, B: 2, T: 3, V: 4, H: 5, numTensors: 6, mode: 7, size: 8 } as const;
+// Values of CTRL.mode: what the helper runs on its rows.
+export const MODE_STEP = 0; // bpttStep: loss, gradients, final state
+export const MODE_LOSS = 1; // bpttLoss: loss and final state
 // Values of CTRL.state: what the helper should do, or what it has done.
 export const IDLE = 0;
 export const WORK = 1;
@@ -88,6 +94,32 @@ export class DataParallelHelper {
    * Loss and gradients are means over all T·B predictions, as if computed in one piece.
    */
   step(params: ParamTensors, batch: Batch, state: tf.Tensor2D, local: LocalStep): StepResult {
+    const { B, B1, B2, L, f32, ours } = this.split(MODE_STEP, params, batch, state, local);
+    const [V, H] = [L.V, L.H];
+    const theirs = sharedParams(f32, L, L.grads);
+    const shapes = paramShapes(V, H);
+    const out = tf.tidy(() => {
+      // weighted by rows: the mean over all T·B predictions
+      const grads = mapParams(ours.grads, (g, name) => tf.add(tf.mul(g, B1 / B), tf.mul(tf.tensor(theirs[name], shapes[name]), B2 / B)));
+      return { grads, state: this.finalState(ours.state, f32, L, B2) };
+    });
+    tf.dispose([ours.grads, ours.state]);
+    return { loss: this.meanLoss(ours.loss, B1, B2), grads: out.grads, state: out.state };
+  }
+
+  /** The loss of one minibatch without gradients (validation), split by rows like step(). */
+  loss(params: ParamTensors, batch: Batch, state: tf.Tensor2D, local: LocalLoss): LossResult {
+    const { B1, B2, L, f32, ours } = this.split(MODE_LOSS, params, batch, state, local);
+    const finalState = tf.tidy(() => this.finalState(ours.state, f32, L, B2));
+    ours.state.dispose();
+    return { loss: this.meanLoss(ours.loss, B1, B2), state: finalState };
+  }
+
+  /**
+   * Hands rows ⌊B/2⌋… of the minibatch to the helper (mode: what it runs on them), runs `local` on
+   * the first ⌊B/2⌋ here meanwhile, and waits for the helper; its results are then in the buffer.
+   */
+  private split<R extends LossResult>(mode: number, params: ParamTensors, batch: Batch, state: tf.Tensor2D, local: (p: ParamTensors, b: Batch, s: tf.Tensor2D) => R) {
     if (this.broken) throw new Error(this.broken);
     const { batchSize: B, numSteps: T } = batch;
     const [V, H] = params.W_xh.shape;
@@ -105,12 +137,13 @@ export class DataParallelHelper {
     this.ctrl[CTRL.T] = T;
     this.ctrl[CTRL.V] = V;
     this.ctrl[CTRL.H] = H;
+    this.ctrl[CTRL.mode] = mode;
     Atomics.store(this.ctrl, CTRL.state, WORK);
     Atomics.notify(this.ctrl, CTRL.state);
 
     const myState = tf.tensor2d(h0.subarray(0, B1 * H), [B1, H]);
     const myBatch: Batch = { X: batch.X.subarray(0, B1 * T), Y: batch.Y.subarray(0, B1 * T), batchSize: B1, numSteps: T };
-    let mine: StepResult | null = null;
+    let mine: R | null = null;
     try {
       mine = local(params, myBatch, myState);
     } finally {
@@ -118,22 +151,21 @@ export class DataParallelHelper {
       try {
         this.waitForHelper(); // even when our half failed, so the next step starts from a quiet helper
       } catch (e) {
-        if (mine) tf.dispose([mine.grads, mine.state]);
+        if (mine) tf.dispose(mine as unknown as tf.TensorContainer);
         throw e;
       }
     }
-    const ours = mine as StepResult; // assigned, or local() threw and we never get here
-    const loss = (B1 * ours.loss + B2 * new Float64Array(this.data!, 0, 1)[0]) / B;
-    const theirs = sharedParams(f32, L, L.grads);
-    const shapes = paramShapes(V, H);
-    const out = tf.tidy(() => {
-      // weighted by rows: the mean over all T·B predictions
-      const grads = mapParams(ours.grads, (g, name) => tf.add(tf.mul(g, B1 / B), tf.mul(tf.tensor(theirs[name], shapes[name]), B2 / B)));
-      const finalState = tf.concat([ours.state, tf.tensor2d(f32.subarray(L.finalState, L.finalState + B2 * H), [B2, H])], 0); // [B, H]
-      return { grads, state: finalState as tf.Tensor2D };
-    });
-    tf.dispose([ours.grads, ours.state]);
-    return { loss, grads: out.grads, state: out.state };
+    return { B, B1, B2, L, f32, ours: mine as R }; // assigned, or local() threw and we never get here
+  }
+
+  /** The mean loss over all rows: ours over B1 rows, the helper's (in the buffer) over B2. */
+  private meanLoss(ours: number, B1: number, B2: number): number {
+    return (B1 * ours + B2 * new Float64Array(this.data!, 0, 1)[0]) / (B1 + B2);
+  }
+
+  /** Our final state [B1, H] above the helper's [B2, H]: the whole minibatch's, [B, H]. */
+  private finalState(ours: tf.Tensor2D, f32: Float32Array, L: Layout, B2: number): tf.Tensor2D {
+    return tf.concat([ours, tf.tensor2d(f32.subarray(L.finalState, L.finalState + B2 * L.H), [B2, L.H])], 0);
   }
 
   /** tf.memory().numTensors in the helper after its last step (for leak tests). */
@@ -199,6 +231,16 @@ export function dataParallel(step: LocalStep): LocalStep {
     const helper = active;
     if (helper && batch.batchSize >= 2) return helper.step(params, batch, state, step);
     return step(params, batch, state);
+  };
+}
+
+/** The loss-only pass made data-parallel, like dataParallel: only bpttLoss, which the helper also runs. */
+export function dataParallelLoss(lossFn: LocalLoss): LocalLoss {
+  if (lossFn !== bpttLoss) throw new TypeError('dataParallelLoss: the helper thread runs bpttLoss, so only dataParallelLoss(bpttLoss) computes the same thing on both threads');
+  return (params, batch, state) => {
+    const helper = active;
+    if (helper && batch.batchSize >= 2) return helper.loss(params, batch, state, lossFn);
+    return lossFn(params, batch, state);
   };
 }
 

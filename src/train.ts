@@ -2,21 +2,23 @@
 // through callbacks so the loop knows nothing of printing or plotting (minGPT's trainer).
 // Taught in 02-training-output (what to watch) and 07-implementation (the whole recipe).
 import * as tf from '@tensorflow/tfjs';
-import { autogradStep, type StepResult } from './autograd';
+import { autogradLoss, autogradStep, type LossResult, type StepResult } from './autograd';
 import type { Batch, SeqDataLoader } from './batches';
-import { bpttStep } from './bptt';
+import { bpttLoss, bpttStep } from './bptt';
 import { clipGradients } from './clipping';
 import type { RNNConfig, TrainPath } from './config';
-import { crossEntropy, perplexity, timeMajorLabels } from './loss';
+import { perplexity } from './loss';
 import { epochLoss, epochPerplexity, summarizeGradNorms } from './metrics';
 import type { RNNModelScratch } from './model';
-import { dataParallel } from './data-parallel';
+import { dataParallel, dataParallelLoss } from './data-parallel';
 import { PARAM_NAMES, type Grads, type RNNParams } from './params';
 import { predict } from './predict';
 import { Rng } from './random';
 import { nextState } from './state';
 
 export type StepFn = (params: RNNParams, batch: Batch, state: tf.Tensor2D) => StepResult;
+/** A loss-only pass over one minibatch (validation): no gradients, parameters untouched. */
+export type LossFn = (params: RNNParams, batch: Batch, state: tf.Tensor2D) => LossResult;
 
 /**
  * The training step of the fast path: bpttStep (the hand-derived BPTT), split across the
@@ -169,30 +171,31 @@ export async function trainEpoch(
   };
 }
 
+/** The loss-only pass of the fast path: bpttLoss, split across the data-parallel helper like fastStep. */
+export const fastLoss: LossFn = dataParallelLoss(bpttLoss);
+
+/** The loss-only pass each cfg.path validates with (the same numbers to float rounding). */
+export const LOSS_FNS: Record<TrainPath, LossFn> = { fast: fastLoss, autograd: autogradLoss };
+
 /**
  * Perplexity on a loader's validation text: exp of the mean per-token cross-entropy over its
  * minibatches, forward only (no gradients, parameters untouched). The state follows the training's
  * rule: carried from minibatch to minibatch (sequential, resetState false) or zero for each one.
+ * `path` picks the forward pass, as cfg.path picks the training step.
  */
-export function validationPerplexity(model: RNNModelScratch, data: SeqDataLoader, resetState: boolean): number {
+export function validationPerplexity(model: RNNModelScratch, data: SeqDataLoader, resetState: boolean, path: TrainPath = 'fast'): number {
+  const lossFn = LOSS_FNS[path];
   let state: tf.Tensor2D | null = null;
   let lossSum = 0;
   let tokens = 0;
   try {
     for (const batch of data.validation()) {
       state = nextState(state, batch.batchSize, model.numHiddens, resetState);
-      const { batchSize: B, numSteps: T } = batch;
-      const out = tf.tidy(() => {
-        const X = tf.tensor2d(batch.X, [B, T], 'int32');
-        const labels = tf.tensor1d(timeMajorLabels(batch.Y, B, T), 'int32'); // [T*B], the logits' row order
-        const { logits, state: next } = model.forward(X, state!); // [T*B, V], [B, H]
-        return { loss: crossEntropy(logits, labels), state: next };
-      });
+      const out = lossFn(model.params, batch, state);
       state.dispose();
       state = out.state;
-      lossSum += out.loss.dataSync()[0] * B * T;
-      tokens += B * T;
-      out.loss.dispose();
+      lossSum += out.loss * batch.batchSize * batch.numSteps;
+      tokens += batch.batchSize * batch.numSteps;
     }
   } finally {
     state?.dispose();
@@ -223,7 +226,7 @@ export async function train(
       stopped = 'interrupted';
       break;
     }
-    if (data.valCorpus) m.valPerplexity = validationPerplexity(model, data, cfg.resetState);
+    if (data.valCorpus) m.valPerplexity = validationPerplexity(model, data, cfg.resetState, cfg.path);
     if (cfg.sampleEvery > 0 && epochNo % cfg.sampleEvery === 0 && cfg.prefix) {
       m.sample = predict(cfg.prefix, cfg.numPreds, model, data.vocab);
     }

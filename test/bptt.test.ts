@@ -5,16 +5,16 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { autogradStep, type StepResult } from '../src/autograd';
+import { autogradLoss, autogradStep, type LossResult, type StepResult } from '../src/autograd';
 import { initBackend } from '../src/backend';
 import { buildCorpus, SeqDataLoader, type Batch } from '../src/batches';
-import { bpttStep } from '../src/bptt';
+import { bpttLoss, bpttStep } from '../src/bptt';
 import { makeConfig, type RNNConfig } from '../src/config';
-import { availableCores, dataParallel, dataParallelHelper } from '../src/data-parallel';
+import { availableCores, dataParallel, dataParallelHelper, dataParallelLoss } from '../src/data-parallel';
 import { RNNModelScratch } from '../src/model';
 import { PARAM_NAMES, type RNNParams } from '../src/params';
 import { Rng } from '../src/random';
-import { fastStep, train } from '../src/train';
+import { fastLoss, fastStep, train } from '../src/train';
 import { randomRefBatch, randomRefParams, relativeError, type RefBatch, type RefParams } from './reference';
 
 const TOL = 1e-5;
@@ -112,6 +112,43 @@ describe('fastStep = dataParallel(bpttStep) (split across the helper thread)', (
   });
 });
 
+/** Asserts that a loss-only pass gives autogradLoss's loss and final state (and autogradStep's loss). */
+function assertLossMatchesAutograd(lossFn: (p: RNNParams, b: Batch, s: tf.Tensor2D) => LossResult, p: RefParams, b: RefBatch): void {
+  const params = toParams(p);
+  const batch = toBatch(b);
+  const state = tf.tensor2d(Float32Array.from(b.h0), [b.B, p.H]);
+  const want = autogradLoss(params, batch, state);
+  const got = lossFn(params, batch, state);
+  const step = run(autogradStep, params, batch, state);
+  assert.ok(Math.abs(got.loss - want.loss) / want.loss < TOL, `loss ${got.loss} vs autograd ${want.loss}`);
+  assert.ok(Math.abs(step.loss - want.loss) / want.loss < TOL, 'autogradLoss is autogradStep without the gradients');
+  assert.deepEqual(got.state.shape, [b.B, p.H]);
+  assert.ok(relativeError(got.state.dataSync() as Float32Array, want.state.dataSync() as Float32Array) < TOL, 'final state');
+  assert.equal(state.isDisposed, false, 'the caller owns the state passed in');
+  tf.dispose([got.state, want.state, state]);
+  for (const n of PARAM_NAMES) params[n].dispose();
+}
+
+describe('bpttLoss and fastLoss = dataParallelLoss(bpttLoss): the loss without gradients (validation)', () => {
+  it('wraps bpttLoss only, as dataParallel wraps bpttStep only', () => {
+    assert.throws(() => dataParallelLoss((p, b, s) => bpttLoss(p, b, s)), /the helper thread runs bpttLoss/);
+  });
+
+  for (const c of [...CASES, { name: 'an odd batch (2 rows here, 3 on the helper)', V: 11, H: 16, B: 5, T: 7, scale: 0.4, seed: 5 }]) {
+    it(`match the autograd forward's loss and final state on ${c.name}, on one thread and split`, () => {
+      assertLossMatchesAutograd(bpttLoss, randomRefParams(c.V, c.H, c.scale, c.seed), randomRefBatch(c.V, c.H, c.B, c.T, c.seed + 100));
+      assertLossMatchesAutograd(fastLoss, randomRefParams(c.V, c.H, c.scale, c.seed), randomRefBatch(c.V, c.H, c.B, c.T, c.seed + 100));
+    });
+  }
+
+  it('interleave with split training steps without mixing them up (the helper runs whichever it is asked)', () => {
+    for (let i = 0; i < 3; i++) {
+      assertMatchesAutograd(fastStep, randomRefParams(9, 12, 0.3, i), randomRefBatch(9, 12, 4, 6, i + 10));
+      assertLossMatchesAutograd(fastLoss, randomRefParams(9, 12, 0.3, i + 20), randomRefBatch(9, 12, 4, 6, i + 30));
+    }
+  });
+});
+
 // A made-up text with a vocabulary and enough structure to learn from, so the test needs no corpus.
 function syntheticLoader(cfg: RNNConfig): SeqDataLoader {
   const rng = new Rng(7);
@@ -190,6 +227,17 @@ describe('memory', () => {
     manySteps(fastStep, 1);
     const helperBefore = helper.helperNumTensors();
     const { before, after } = manySteps(fastStep, 2000);
+    assert.equal(after, before);
+    assert.equal(helper.helperNumTensors(), helperBefore, 'tensors left in the helper thread');
+  });
+
+  it('keeps the number of tensors constant over 2,000 split loss-only passes, here and in the helper thread', (t) => {
+    const helper = dataParallelHelper();
+    if (!helper) return t.skip('no helper thread');
+    const lossAsStep = (p: RNNParams, b: Batch, s: tf.Tensor2D): StepResult => ({ ...fastLoss(p, b, s), grads: {} as StepResult['grads'] });
+    manySteps(lossAsStep, 1);
+    const helperBefore = helper.helperNumTensors();
+    const { before, after } = manySteps(lossAsStep, 2000);
     assert.equal(after, before);
     assert.equal(helper.helperNumTensors(), helperBefore, 'tensors left in the helper thread');
   });

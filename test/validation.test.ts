@@ -141,6 +141,22 @@ describe('validation perplexity', () => {
     model.dispose();
   });
 
+  it('gives the same value on the fast path (bpttLoss) and the autograd path (the model\u2019s forward), to float rounding', () => {
+    const { train: tr, val } = splitCorpus(text, 200, 100);
+    const data = new SeqDataLoader(tr, vocab, 2, 6, 'sequential', val);
+    const model = new RNNModelScratch(V, 4, { seed: 3 });
+    tf.tidy(() => {
+      for (const w of [model.params.W_xh, model.params.W_hh, model.params.W_hq]) w.assign(tf.mul(w, 100));
+    });
+    for (const reset of [false, true]) {
+      const fast = validationPerplexity(model, data, reset, 'fast');
+      const slow = validationPerplexity(model, data, reset, 'autograd');
+      assert.ok(Math.abs(fast - slow) < 1e-5 * slow, `reset ${reset}: fast ${fast}, autograd ${slow}`);
+      assert.ok(Math.abs(fast - handPerplexity(model, [...data.validation()], reset)) < 1e-4 * fast);
+    }
+    model.dispose();
+  });
+
   it('leaves no tensor behind and does not change the parameters', () => {
     const { train: tr, val } = splitCorpus(text, 200, 100);
     const data = new SeqDataLoader(tr, vocab, 2, 6, 'sequential', val);
@@ -170,7 +186,7 @@ describe('train with a validation split', () => {
     assert.equal(rb.valPerplexity, undefined);
     for (const m of ra.history) assert.ok(Number.isFinite(m.valPerplexity) && m.valPerplexity! > 1, `epoch ${m.epoch}: ${m.valPerplexity}`);
     assert.equal(ra.valPerplexity, ra.history[2].valPerplexity);
-    assert.equal(ra.valPerplexity, validationPerplexity(a, withVal, cfg.resetState), 'the last epoch\u2019s value is the trained model\u2019s');
+    assert.equal(ra.valPerplexity, validationPerplexity(a, withVal, cfg.resetState, cfg.path), 'the last epoch\u2019s value is the trained model\u2019s');
     a.dispose();
     b.dispose();
   });
