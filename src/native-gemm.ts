@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendError } from './backend-error';
 
 export type GemmLibrary = 'onednn' | 'openblas';
-/** In order of preference: oneDNN's sgemm is 2–2.5× OpenBLAS's on this workbook's products. */
+/** The default order of preference (the build ranks them by speed on the machine: preferredGemmLibraries). */
 export const GEMM_LIBRARIES: readonly GemmLibrary[] = ['onednn', 'openblas'];
 const LABELS: Record<GemmLibrary, string> = { onednn: 'oneDNN', openblas: 'OpenBLAS' };
 
@@ -92,15 +92,30 @@ export function nativeGemmDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const addonFile = (dir: string, lib: GemmLibrary) => path.join(dir, `gemm_${lib}.node`);
 
+/**
+ * The libraries in the order to try them: as the build ranked them (fastest first on this machine,
+ * native/build/gemm.json), else GEMM_LIBRARIES' order.
+ */
+export function preferredGemmLibraries(dir = nativeGemmDir()): GemmLibrary[] {
+  let ranked: GemmLibrary[] = [];
+  try {
+    const record = JSON.parse(fs.readFileSync(path.join(path.dirname(dir), 'gemm.json'), 'utf8')) as { built?: unknown };
+    if (Array.isArray(record.built)) ranked = GEMM_LIBRARIES.filter((lib) => (record.built as unknown[]).includes(lib)).sort((a, b) => (record.built as unknown[]).indexOf(a) - (record.built as unknown[]).indexOf(b));
+  } catch {
+    // no record (an addon folder given by hand): the default order
+  }
+  return [...ranked, ...GEMM_LIBRARIES.filter((lib) => !ranked.includes(lib))];
+}
+
 /** Libraries whose addon file is in `dir` (built, not yet loaded), in order of preference. */
 export function builtGemmLibraries(dir = nativeGemmDir()): GemmLibrary[] {
-  return GEMM_LIBRARIES.filter((lib) => fs.existsSync(addonFile(dir, lib)));
+  return preferredGemmLibraries(dir).filter((lib) => fs.existsSync(addonFile(dir, lib)));
 }
 
 /** Why the addon cannot be used as `wanted` asks, from the files alone; null when it may load. */
 export function nativeGemmProblem(wanted: NativeWanted = nativeWanted(), dir = nativeGemmDir()): string | null {
   if (wanted === 'off') return 'RNN_NATIVE=0';
-  const candidates = wanted === 'auto' || wanted === 'on' ? GEMM_LIBRARIES : [wanted];
+  const candidates = wanted === 'auto' || wanted === 'on' ? preferredGemmLibraries(dir) : [wanted];
   if (candidates.some((lib) => fs.existsSync(addonFile(dir, lib)))) return null;
   return notBuiltReason(dir, candidates);
 }
@@ -154,7 +169,7 @@ export function enableNativeGemm(opts: { wanted?: NativeWanted; dir?: string } =
     return (lastStatus = { on: false, reason: 'RNN_NATIVE=0' });
   }
   if (tf.getBackend() !== 'wasm') return (lastStatus = { on: false, reason: `the backend is ${tf.getBackend()}, not wasm` });
-  const candidates = wanted === 'auto' || wanted === 'on' ? GEMM_LIBRARIES : [wanted];
+  const candidates = wanted === 'auto' || wanted === 'on' ? preferredGemmLibraries(dir) : [wanted];
   if (active && candidates.includes(active.library)) return lastStatus;
   disableNativeGemm();
   const failures: string[] = [];

@@ -24,12 +24,13 @@ import {
   nativeGemmProblem,
   nativeGemmStatus,
   nativeWanted,
+  preferredGemmLibraries,
   type GemmLibrary,
 } from '../src/native-gemm';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildNativeGemm, compilerProblem, describeRecord, locateLibraries } from '../scripts/native-gemm-build';
+import { buildNativeGemm, compilerProblem, describeRecord, locateLibraries, readRecord, timeLibraries } from '../scripts/native-gemm-build';
 import { randomRefBatch, randomRefParams, relativeError, lcg } from './reference';
 import { start, TINY } from './spawn-cli';
 
@@ -54,6 +55,30 @@ describe('the native GEMM build', () => {
       // Nothing to build with: the wasm path as before, and the status says why.
       assert.equal(nativeGemmStatus().on, false);
       assert.match((nativeGemmStatus() as { reason: string }).reason, /not built/);
+    }
+  });
+
+  it('times every built library on the fast path\u2019s product and loads the fastest first', () => {
+    const us = timeLibraries(BUILT, 1);
+    for (const lib of BUILT) assert.ok(us[lib]! > 0 && us[lib]! < 1e5, `${lib}: ${us[lib]} µs per [16, 512]·[512, 512]`);
+    const record = readRecord();
+    if (BUILT.length > 1) {
+      assert.ok(record?.microseconds, 'the build records its timings');
+      const [first, second] = record!.built;
+      assert.ok(record!.microseconds![first]! <= record!.microseconds![second]!, `ranked fastest first: ${JSON.stringify(record)}`);
+      assert.match(describeRecord(record!), new RegExp(`µs\\) per \\[16, 512\\]·\\[512, 512\\] product in native/build/Release; .* is used, the faster here$`));
+    }
+    // The loader follows the record's ranking, whatever GEMM_LIBRARIES' default order.
+    const dir = mkdtempSync(join(tmpdir(), 'rw-rank-'));
+    try {
+      mkdirSync(join(dir, 'Release'));
+      assert.deepEqual(preferredGemmLibraries(join(dir, 'Release')), ['onednn', 'openblas'], 'no record: the default order');
+      writeFileSync(join(dir, 'gemm.json'), JSON.stringify({ built: ['openblas', 'onednn'] }));
+      assert.deepEqual(preferredGemmLibraries(join(dir, 'Release')), ['openblas', 'onednn']);
+      writeFileSync(join(dir, 'gemm.json'), JSON.stringify({ built: ['openblas'] }));
+      assert.deepEqual(preferredGemmLibraries(join(dir, 'Release')), ['openblas', 'onednn'], 'one built: it first, then the rest');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
