@@ -157,7 +157,7 @@ function off(buildDir: string, reason: string, skipped: BuildRecord['skipped'] =
 
 /**
  * Builds what can be built and returns the record. `force` rebuilds even when the key matches.
- * `install`: when root with apt-get and oneDNN is missing, install libdnnl-dev first.
+ * `install`: when root with apt-get, install what is missing of libdnnl-dev and libopenblas-dev first.
  * `buildDir` (tests of the paths that build nothing): where the record goes; node-gyp itself
  * always builds into native/build.
  */
@@ -171,7 +171,7 @@ export function buildNativeGemm({
   if (noCompiler) return off(buildDir, noCompiler);
   if (install) {
     const line = ensure(FOR.gemm, { log });
-    if (line) log(`native GEMM: ${line} (OpenBLAS is used if present)`);
+    if (line) log(`native GEMM: ${line} (it builds against whichever is there)`);
   }
   const located = locateLibraries();
   if (located.found.length === 0) return off(buildDir, `no CPU BLAS to build against: ${Object.values(located.missing).join('; ')}`, located.missing);

@@ -5,12 +5,12 @@
 //
 //   node --import tsx scripts/prerequisites.ts notebooks   (npm run setup: Jupyter)
 //   node --import tsx scripts/prerequisites.ts test        (npm test's pretest: all of them, and the corpus)
-//   node --import tsx scripts/prerequisites.ts gemm        (npm run setup: oneDNN for the optional native GEMM)
+//   node --import tsx scripts/prerequisites.ts gemm        (npm run setup: oneDNN and OpenBLAS for the optional native GEMM)
 //   ... --check                                            (only check: what a user who is not root gets)
 //
 // Overrides, for machines that keep the tools elsewhere (and to try the missing-tool paths):
 // CHROMIUM=/path/to/chromium, TORCH_PYTHON=/path/to/python3, JUPYTER_PYTHON=/path/to/python3.
-import { existsSync } from 'fs';
+import { existsSync, readdirSync } from 'fs';
 import { jupyterPython, run } from './notebook-env';
 import { corpusProblem } from './preflight';
 
@@ -62,7 +62,10 @@ export const CJK_FONT: Prerequisite = {
   present: () => run('fc-list', [':lang=zh', 'family']).out !== '' || CJK_FONT_FILES.some((f) => existsSync(f)),
 };
 
-/** oneDNN for the optional native GEMM (scripts/native-gemm-build.ts; 2–2.5× OpenBLAS's sgemm here). */
+/**
+ * oneDNN and OpenBLAS for the optional native GEMM (scripts/native-gemm-build.ts builds against
+ * both and uses the faster on the machine: oneDNN on an AVX-512 CPU, OpenBLAS on an AVX2 one here).
+ */
 export const ONEDNN: Prerequisite = {
   name: 'oneDNN',
   why: 'the native matrix multiply that speeds up training (optional)',
@@ -70,9 +73,21 @@ export const ONEDNN: Prerequisite = {
   present: () => ['/usr/include/oneapi/dnnl/dnnl.h', '/usr/include/dnnl.h'].some((f) => existsSync(f)),
 };
 
+export const OPENBLAS: Prerequisite = {
+  name: 'OpenBLAS',
+  why: 'the native matrix multiply that speeds up training (optional)',
+  packages: ['libopenblas-dev'],
+  // Debian keeps it per threading variant, under the multiarch triplet: /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h, …
+  present: () => {
+    const triplets = existsSync('/usr/include') ? readdirSync('/usr/include').filter((d) => d.endsWith('-linux-gnu')) : [];
+    const dirs = [...triplets.flatMap((t) => ['openblas-pthread', 'openblas-openmp', 'openblas-serial'].map((v) => `/usr/include/${t}/${v}`)), '/usr/include/openblas'];
+    return dirs.some((d) => existsSync(`${d}/cblas.h`) && existsSync(`${d}/openblas_config.h`));
+  },
+};
+
 export const FOR = {
   notebooks: [JUPYTER],
-  gemm: [ONEDNN],
+  gemm: [ONEDNN, OPENBLAS],
   test: [JUPYTER, CHROMIUM, PYTORCH, CJK_FONT],
 } as const satisfies Record<string, readonly Prerequisite[]>;
 

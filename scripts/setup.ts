@@ -5,7 +5,7 @@
 //   3. The library built into dist/ (notebooks import the compiled build, not src/).
 //   4. The tslab kernel spec in the user's Jupyter data dir, starting this checkout's tslab.
 //   5. The optional native GEMM (scripts/native-gemm-build.ts), when g++ and oneDNN or OpenBLAS are
-//      there (libdnnl-dev installed with apt-get when root); otherwise one line, and training uses XNNPACK.
+//      there (libdnnl-dev and libopenblas-dev installed with apt-get when root); otherwise one line, and training uses XNNPACK.
 import { existsSync } from 'fs';
 import { join } from 'path';
 import { buildNativeGemm, describeRecord } from './native-gemm-build';
