@@ -111,6 +111,20 @@ float* At(const Napi::Env& env, uint8_t* base, size_t bytes, int64_t offset, int
   return reinterpret_cast<float*>(base + offset);
 }
 
+// Argument 0, the ArrayBuffer holding every operand (tfjs-wasm's heap): its start and size.
+struct Memory {
+  uint8_t* base;
+  size_t bytes;
+};
+
+Memory MemoryArgument(const Napi::CallbackInfo& info, const char* function, size_t arguments) {
+  Napi::Env env = info.Env();
+  if (info.Length() != arguments) throw Napi::TypeError::New(env, std::string(function) + " takes " + std::to_string(arguments) + " arguments");
+  if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(env, std::string(function) + ": memory must be an ArrayBuffer");
+  Napi::ArrayBuffer memory = info[0].As<Napi::ArrayBuffer>();
+  return {static_cast<uint8_t*>(memory.Data()), memory.ByteLength()};
+}
+
 // gemm(memory, transA, transB, M, N, K, batch, a, strideA, b, strideB, c, bias, biasSize, act, alpha, prelu, preluSize)
 //   memory    the ArrayBuffer holding every operand (tfjs-wasm's heap)
 //   a, b, c   byte offsets of A, B and C; strideA/strideB: elements between batches (0 = broadcast)
@@ -118,11 +132,7 @@ float* At(const Napi::Env& env, uint8_t* base, size_t bytes, int64_t offset, int
 // For each of `batch` products: C_i = act(op(A_i)·op(B_i) + bias), C_i at c + i·M·N floats.
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 18) throw Napi::TypeError::New(env, "gemm takes 18 arguments");
-  if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(env, "gemm: memory must be an ArrayBuffer");
-  Napi::ArrayBuffer memory = info[0].As<Napi::ArrayBuffer>();
-  uint8_t* base = static_cast<uint8_t*>(memory.Data());
-  const size_t bytes = memory.ByteLength();
+  const auto [base, bytes] = MemoryArgument(info, "gemm", 18);
   const bool transA = info[1].ToBoolean();
   const bool transB = info[2].ToBoolean();
   const int64_t M = Int(info, 3), N = Int(info, 4), K = Int(info, 5), batch = Int(info, 6);
@@ -189,11 +199,7 @@ void TanhArray(const float* x, float* y, int64_t n) {
 // tanh(memory, x, y, n): y = tanh(x) for the n floats at byte offsets x and y of the memory.
 Napi::Value Tanh(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 4) throw Napi::TypeError::New(env, "tanh takes 4 arguments");
-  if (!info[0].IsArrayBuffer()) throw Napi::TypeError::New(env, "tanh: memory must be an ArrayBuffer");
-  Napi::ArrayBuffer memory = info[0].As<Napi::ArrayBuffer>();
-  uint8_t* base = static_cast<uint8_t*>(memory.Data());
-  const size_t bytes = memory.ByteLength();
+  const auto [base, bytes] = MemoryArgument(info, "tanh", 4);
   const int64_t x = Int(info, 1), y = Int(info, 2), n = Int(info, 3);
   if (n < 0) throw Napi::RangeError::New(env, "tanh: negative size");
   const float* X = At(env, base, bytes, x, n, "x");

@@ -92,18 +92,22 @@ export function nativeGemmDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const addonFile = (dir: string, lib: GemmLibrary) => path.join(dir, `gemm_${lib}.node`);
 
+/** What scripts/native-gemm-build.ts left beside the addons (native/build/gemm.json), or {} when never built. */
+function buildRecord(dir: string): { built?: unknown; reason?: string } {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(path.dirname(dir), 'gemm.json'), 'utf8')) as { built?: unknown; reason?: string };
+  } catch {
+    return {}; // no record (never built, or an addon folder given by hand)
+  }
+}
+
 /**
- * The libraries in the order to try them: as the build ranked them (fastest first on this machine,
- * native/build/gemm.json), else GEMM_LIBRARIES' order.
+ * The libraries in the order to try them: as the build ranked them (fastest first on this machine),
+ * then the others in GEMM_LIBRARIES' order.
  */
 export function preferredGemmLibraries(dir = nativeGemmDir()): GemmLibrary[] {
-  let ranked: GemmLibrary[] = [];
-  try {
-    const record = JSON.parse(fs.readFileSync(path.join(path.dirname(dir), 'gemm.json'), 'utf8')) as { built?: unknown };
-    if (Array.isArray(record.built)) ranked = GEMM_LIBRARIES.filter((lib) => (record.built as unknown[]).includes(lib)).sort((a, b) => (record.built as unknown[]).indexOf(a) - (record.built as unknown[]).indexOf(b));
-  } catch {
-    // no record (an addon folder given by hand): the default order
-  }
+  const { built } = buildRecord(dir);
+  const ranked = Array.isArray(built) ? GEMM_LIBRARIES.filter((lib) => built.includes(lib)).sort((a, b) => built.indexOf(a) - built.indexOf(b)) : [];
   return [...ranked, ...GEMM_LIBRARIES.filter((lib) => !ranked.includes(lib))];
 }
 
@@ -121,14 +125,8 @@ export function nativeGemmProblem(wanted: NativeWanted = nativeWanted(), dir = n
 }
 
 function notBuiltReason(dir: string, candidates: readonly GemmLibrary[]): string {
-  // scripts/native-gemm-build.ts leaves its one-line reason beside the addons (native/build/gemm.json).
-  let why = '';
-  try {
-    const record = JSON.parse(fs.readFileSync(path.join(path.dirname(dir), 'gemm.json'), 'utf8')) as { reason?: string };
-    if (record.reason) why = `: ${record.reason}`;
-  } catch {
-    // never built: no record
-  }
+  const { reason } = buildRecord(dir); // the build's one-line reason, when it built nothing
+  const why = reason ? `: ${reason}` : '';
   const names = candidates.map((lib) => `gemm_${lib}.node`).join(' or ');
   return why ? `not built${why}` : `not built (no ${names} in ${dir}; npm run setup builds it where g++ and libdnnl-dev or libopenblas-dev are installed)`;
 }
@@ -243,9 +241,8 @@ function register(addon: Addon): Map<string, tf.KernelConfig> {
       if (x.dtype !== 'float32') return fallback(tanh, args);
       const backend = args.backend as unknown as WasmBackend;
       const out = backend.makeOutput(x.shape, 'float32');
-      const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
       try {
-        addon.tanh(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset(x), offset(out), sizeOf(x.shape)); // the buffer read after makeOutput's malloc
+        addon.tanh(backend.wasm.HEAPU8.buffer as ArrayBuffer, offsetOf(backend, x), offsetOf(backend, out), sizeOf(x.shape)); // the buffer read after makeOutput's malloc
       } catch (e) {
         backend.disposeData(out.dataId);
         throw e;
@@ -270,6 +267,9 @@ interface Epilogue {
 }
 
 const sizeOf = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
+
+/** Where a tensor's data starts in tfjs-wasm's memory, in bytes. */
+const offsetOf = (backend: WasmBackend, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
 
 /**
  * A per-column vector for the epilogue: 1 element, or N along the last axis (bias [N], [1, N], …).
@@ -333,7 +333,7 @@ function product(
     if (n === null) return null;
     preluSize = n;
   }
-  const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+  const offset = (t: tf.TensorInfo) => offsetOf(backend, t);
   const out = backend.makeOutput([...outer, M, N], 'float32');
   try {
     // Read after makeOutput: its malloc may have grown the wasm memory, which detaches the old buffer.
