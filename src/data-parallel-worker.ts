@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { bpttLoss, bpttStep } from './bptt';
 import { CTRL, DONE, FAILED, layout, MODE_LOSS, sharedParams, STOP, tensorsOf, WORK } from './data-parallel';
-import { mapParams, numParams, packParams, type ParamTensors } from './params';
+import type { LossResult } from './autograd';
+import { mapParams, numParams, packParams, type Grads, type ParamTensors } from './params';
 import { enableNativeGemm } from './native-gemm';
 
 const { ctrl, port, backend } = workerData as { ctrl: Int32Array; port: MessagePort; backend: string };
@@ -63,18 +64,14 @@ function work(data: SharedArrayBuffer): void {
   const state = tf.tensor2d(f32.subarray(L.state, L.state + B * H), [B, H]);
   const batch = { X: i32.slice(L.X, L.X + B * T), Y: i32.slice(L.Y, L.Y + B * T), batchSize: B, numSteps: T };
   try {
-    if (ctrl[CTRL.mode] === MODE_LOSS) {
-      const out = bpttLoss(params, batch, state);
-      new Float64Array(data, 0, 1)[0] = out.loss;
-      f32.set(out.state.dataSync(), L.finalState);
-      out.state.dispose();
-      return;
-    }
-    const out = bpttStep(params, batch, state);
+    const out: LossResult & { grads?: Grads } = ctrl[CTRL.mode] === MODE_LOSS ? bpttLoss(params, batch, state) : bpttStep(params, batch, state);
     new Float64Array(data, 0, 1)[0] = out.loss;
-    packParams(mapParams(out.grads, (g) => g.dataSync()), f32.subarray(L.grads, L.grads + numParams(V, H))); // packed like the parameters
+    if (out.grads) {
+      packParams(mapParams(out.grads, (g) => g.dataSync()), f32.subarray(L.grads, L.grads + numParams(V, H))); // packed like the parameters
+      tf.dispose(out.grads);
+    }
     f32.set(out.state.dataSync(), L.finalState);
-    tf.dispose([out.grads, out.state]);
+    out.state.dispose();
   } finally {
     tf.dispose([p, state]);
   }

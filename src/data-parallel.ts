@@ -227,20 +227,23 @@ export function dataParallelHelper(): DataParallelHelper | null {
  */
 export function dataParallel(step: LocalStep): LocalStep {
   if (step !== bpttStep) throw new TypeError('dataParallel: the helper thread runs bpttStep, so only dataParallel(bpttStep) computes the same thing on both threads');
-  return (params, batch, state) => {
-    const helper = active;
-    if (helper && batch.batchSize >= 2) return helper.step(params, batch, state, step);
-    return step(params, batch, state);
-  };
+  return splitWhileHelperRuns(step, (helper, params, batch, state) => helper.step(params, batch, state, step));
 }
 
 /** The loss-only pass made data-parallel, like dataParallel: only bpttLoss, which the helper also runs. */
 export function dataParallelLoss(lossFn: LocalLoss): LocalLoss {
   if (lossFn !== bpttLoss) throw new TypeError('dataParallelLoss: the helper thread runs bpttLoss, so only dataParallelLoss(bpttLoss) computes the same thing on both threads');
+  return splitWhileHelperRuns(lossFn, (helper, params, batch, state) => helper.loss(params, batch, state, lossFn));
+}
+
+/** `split` while a helper runs and the minibatch has two rows or more (one each), else `local` on this thread. */
+function splitWhileHelperRuns<R>(
+  local: (params: ParamTensors, batch: Batch, state: tf.Tensor2D) => R,
+  split: (helper: DataParallelHelper, params: ParamTensors, batch: Batch, state: tf.Tensor2D) => R,
+): (params: ParamTensors, batch: Batch, state: tf.Tensor2D) => R {
   return (params, batch, state) => {
     const helper = active;
-    if (helper && batch.batchSize >= 2) return helper.loss(params, batch, state, lossFn);
-    return lossFn(params, batch, state);
+    return helper && batch.batchSize >= 2 ? split(helper, params, batch, state) : local(params, batch, state);
   };
 }
 
