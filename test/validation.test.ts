@@ -123,15 +123,22 @@ describe('validation perplexity', () => {
   const rng = new Rng(7);
   const text = Int32Array.from({ length: 300 }, () => rng.int(0, V - 1));
   const vocab = new Vocab(['a', 'b', 'c', 'd', 'e']);
-
-  it('equals exp(mean cross-entropy) over the validation minibatches, computed by hand, with the state carried or reset', () => {
+  const loader = () => {
     const { train: tr, val } = splitCorpus(text, 200, 100);
-    const data = new SeqDataLoader(tr, vocab, 2, 6, 'sequential', val);
+    return new SeqDataLoader(tr, vocab, 2, 6, 'sequential', val);
+  };
+  /** A small model with larger weights than the N(0, 0.01²) init, so the carried state makes a measurable difference. */
+  const scaledModel = () => {
     const model = new RNNModelScratch(V, 4, { seed: 3 });
     tf.tidy(() => {
-      // Larger weights than the N(0, 0.01²) init, so the carried state makes a measurable difference.
       for (const w of [model.params.W_xh, model.params.W_hh, model.params.W_hq]) w.assign(tf.mul(w, 100));
     });
+    return model;
+  };
+
+  it('equals exp(mean cross-entropy) over the validation minibatches, computed by hand, with the state carried or reset', () => {
+    const data = loader();
+    const model = scaledModel();
     const batches = [...data.validation()];
     const carried = validationPerplexity(model, data, false);
     const reset = validationPerplexity(model, data, true);
@@ -142,12 +149,8 @@ describe('validation perplexity', () => {
   });
 
   it('gives the same value on the fast path (bpttLoss) and the autograd path (the model\u2019s forward), to float rounding', () => {
-    const { train: tr, val } = splitCorpus(text, 200, 100);
-    const data = new SeqDataLoader(tr, vocab, 2, 6, 'sequential', val);
-    const model = new RNNModelScratch(V, 4, { seed: 3 });
-    tf.tidy(() => {
-      for (const w of [model.params.W_xh, model.params.W_hh, model.params.W_hq]) w.assign(tf.mul(w, 100));
-    });
+    const data = loader();
+    const model = scaledModel();
     for (const reset of [false, true]) {
       const fast = validationPerplexity(model, data, reset, 'fast');
       const slow = validationPerplexity(model, data, reset, 'autograd');
@@ -158,8 +161,7 @@ describe('validation perplexity', () => {
   });
 
   it('leaves no tensor behind and does not change the parameters', () => {
-    const { train: tr, val } = splitCorpus(text, 200, 100);
-    const data = new SeqDataLoader(tr, vocab, 2, 6, 'sequential', val);
+    const data = loader();
     const model = new RNNModelScratch(V, 4, { seed: 3 });
     const before = model.params.W_hh.dataSync().slice();
     validationPerplexity(model, data, false); // warm-up: the backend may keep one-off tensors
